@@ -1,0 +1,44 @@
+/** The SQLite store: one file in WAL mode, migrations at open. */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Store } from '../types.js';
+import { migrate } from './migrations.js';
+import { sqliteDiscovered } from './discovered.js';
+import { sqliteEvents } from './events.js';
+import { sqliteImages } from './images.js';
+import { sqliteNodes } from './nodes.js';
+import { sqliteTokens } from './tokens.js';
+
+export interface SqliteStore extends Store {
+  /** The raw handle, for backup (SQLite online backup API). */
+  readonly db: Database.Database;
+  readonly schemaVersion: number;
+}
+
+export function openSqliteStore(path: string, now: () => number = Date.now): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const schemaVersion = migrate(db);
+  const ping = db.prepare('SELECT 1');
+  return {
+    kind: 'sqlite',
+    db,
+    schemaVersion,
+    nodes: sqliteNodes(db, now),
+    discovered: sqliteDiscovered(db),
+    events: sqliteEvents(db),
+    tokens: sqliteTokens(db, now),
+    images: sqliteImages(db, now),
+    async ping() {
+      ping.get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * Versioned schema migrations, applied in order at start inside one transaction each. A migration
+ * is never edited once released: add a new one.
+ */
+import type Database from 'better-sqlite3';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: registry foundation
+  `
+  CREATE TABLE nodes (
+    id             INTEGER PRIMARY KEY,
+    mac            TEXT NOT NULL UNIQUE,
+    fqdn           TEXT NOT NULL UNIQUE,
+    ipv4           TEXT NOT NULL UNIQUE,
+    image          TEXT,
+    pinned_version TEXT,
+    kernel_args    TEXT NOT NULL DEFAULT '',
+    boot_mode      TEXT NOT NULL CHECK (boot_mode IN ('ipxe','pxelinux')),
+    state_mode     TEXT NOT NULL CHECK (state_mode IN ('nfs','local')),
+    enabled        INTEGER NOT NULL CHECK (enabled IN (0,1)),
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+  );
+  CREATE INDEX nodes_image ON nodes(image);
+
+  CREATE TABLE discovered (
+    mac          TEXT PRIMARY KEY,
+    arch         INTEGER,
+    vendor_class TEXT,
+    user_class   TEXT,
+    uuid         TEXT,
+    relay        TEXT,
+    via          TEXT NOT NULL,
+    first_seen   INTEGER NOT NULL,
+    last_seen    INTEGER NOT NULL,
+    seen_count   INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE INDEX discovered_last_seen ON discovered(last_seen);
+
+  CREATE TABLE events (
+    id     INTEGER PRIMARY KEY,
+    mac    TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}',
+    at     INTEGER NOT NULL
+  );
+  CREATE INDEX events_mac_id ON events(mac, id);
+  CREATE INDEX events_at ON events(at);
+
+  CREATE TABLE tokens (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL CHECK (role IN ('admin','readonly')),
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+  );
+
+  CREATE TABLE images (
+    name       TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
+
+/** Applies pending migrations; returns the schema version reached. */
+export function migrate(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  let version = row?.version ?? 0;
+  if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than this netroot (${MIGRATIONS.length}): refusing to start`);
+  }
+  for (; version < MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version]!;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    })();
+  }
+  return version;
+}

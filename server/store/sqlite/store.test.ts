@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from './index.js';
+import { UniqueViolation, type NodeFields } from '../types.js';
+
+const node = (i: number, over: Partial<NodeFields> = {}): NodeFields => ({
+  mac: `52:54:00:00:00:${i.toString(16).padStart(2, '0')}`,
+  fqdn: `n${i}.lab.example`,
+  ipv4: `10.0.0.${i}`,
+  image: null,
+  pinnedVersion: null,
+  kernelArgs: '',
+  bootMode: 'ipxe',
+  stateMode: 'nfs',
+  enabled: true,
+  ...over,
+});
+
+test('nodes: create, get by each key, update, delete; unique columns named', async () => {
+  let t = 1000;
+  const s = openSqliteStore(':memory:', () => t++);
+  const a = await s.nodes.create(node(1));
+  assert.equal(a.createdAt, 1000);
+  assert.deepEqual(await s.nodes.getByMac(a.mac), a);
+  assert.deepEqual(await s.nodes.getByFqdn(a.fqdn), a);
+  assert.deepEqual(await s.nodes.getByIpv4(a.ipv4), a);
+  for (const field of ['mac', 'fqdn', 'ipv4'] as const) {
+    const dup = node(2, { [field]: a[field] });
+    await assert.rejects(s.nodes.create(dup), (e: unknown) => e instanceof UniqueViolation && e.field === field);
+  }
+  const b = await s.nodes.create(node(2));
+  await assert.rejects(s.nodes.update(b.id, { ...b, ipv4: a.ipv4 }), (e: unknown) => e instanceof UniqueViolation && e.field === 'ipv4');
+  const b2 = await s.nodes.update(b.id, { ...b, enabled: false, kernelArgs: 'quiet' });
+  assert.equal(b2.enabled, false);
+  assert.equal(b2.kernelArgs, 'quiet');
+  assert.ok(b2.updatedAt > b.updatedAt);
+  assert.equal(await s.nodes.delete(b.id), true);
+  assert.equal(await s.nodes.delete(b.id), false);
+  assert.equal(await s.nodes.count(), 1);
+  await s.close();
+});
+
+test('nodes: createMany is all or nothing', async () => {
+  const s = openSqliteStore(':memory:');
+  await s.nodes.create(node(9));
+  await assert.rejects(s.nodes.createMany([node(1), node(2), node(3, { fqdn: 'n9.lab.example' })]), UniqueViolation);
+  assert.equal(await s.nodes.count(), 1);
+  assert.equal((await s.nodes.createMany([node(1), node(2)])).length, 2);
+  assert.equal(await s.nodes.count(), 3);
+});
+
+test('nodes: list filters, searches, sorts and pages', async () => {
+  const s = openSqliteStore(':memory:');
+  await s.nodes.createMany(Array.from({ length: 30 }, (_, i) => node(i + 1, { image: i % 3 === 0 ? 'centos' : 'debian' })));
+  const centos = await s.nodes.list({ image: 'centos', limit: 100, offset: 0 });
+  assert.equal(centos.total, 10);
+  const page = await s.nodes.list({ limit: 5, offset: 5, sort: 'ipv4', order: 'desc' });
+  assert.equal(page.total, 30);
+  assert.equal(page.items.length, 5);
+  const found = await s.nodes.list({ search: 'N17.LAB', limit: 10, offset: 0 });
+  assert.deepEqual(found.items.map((n) => n.fqdn), ['n17.lab.example']);
+});
+
+test('events: append, incremental read, latest, retention by count and age', async () => {
+  const s = openSqliteStore(':memory:');
+  const mac = '52:54:00:00:00:01';
+  const evs = await s.events.append(Array.from({ length: 20 }, (_, i) => ({ mac, kind: 'dhcp.discover' as const, detail: { i }, at: 1000 + i })));
+  await s.events.append([{ mac: '52:54:00:00:00:02', kind: 'booted', detail: {}, at: 5 }]);
+  assert.equal((await s.events.listForMac(mac, { limit: 5 })).map((e) => e.detail.i).join(), '15,16,17,18,19');
+  assert.equal((await s.events.listForMac(mac, { limit: 3, afterId: evs[9]!.id })).map((e) => e.detail.i).join(), '10,11,12');
+  const latest = await s.events.latestFor([mac, '52:54:00:00:00:02', '52:54:00:00:00:03']);
+  assert.equal(latest.get(mac)?.detail.i, 19);
+  assert.equal(latest.size, 2);
+  const dropped = await s.events.prune(8, 100);
+  assert.equal(dropped, 12 + 1);
+  assert.equal((await s.events.listForMac(mac, { limit: 100 })).length, 8);
+});
+
+test('discovered: upsert keeps first seen and known details, counts sightings', async () => {
+  const s = openSqliteStore(':memory:');
+  const d = { mac: '52:54:00:aa:bb:cc', arch: 7, vendorClass: 'PXEClient:Arch:00007', userClass: null, uuid: null, relay: null, via: 'dhcp' as const };
+  assert.equal(await s.discovered.upsert(d, 100), true);
+  assert.equal(await s.discovered.upsert({ ...d, arch: null, vendorClass: null, userClass: 'iPXE', via: 'http' }, 200), false);
+  const r = (await s.discovered.get(d.mac))!;
+  assert.deepEqual([r.arch, r.vendorClass, r.userClass, r.firstSeen, r.lastSeen, r.seenCount, r.via], [7, 'PXEClient:Arch:00007', 'iPXE', 100, 200, 2, 'http']);
+  assert.equal((await s.discovered.list(10, 0)).total, 1);
+  assert.equal(await s.discovered.delete(d.mac), true);
+});
+
+test('tokens: create, find by hash, revoke', async () => {
+  const s = openSqliteStore(':memory:');
+  const t = await s.tokens.create('admin', 'admin', 'h1');
+  await assert.rejects(s.tokens.create('admin', 'readonly', 'h2'), UniqueViolation);
+  assert.deepEqual(await s.tokens.findByHash('h1'), t);
+  assert.equal(await s.tokens.revoke(t.id, 5), true);
+  assert.equal(await s.tokens.revoke(t.id, 6), false);
+  assert.equal((await s.tokens.get(t.id))?.revokedAt, 5);
+  assert.equal(await s.tokens.countActive(), 0);
+});
+
+test('data survives reopening; migrations are idempotent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nrstore-'));
+  const path = join(dir, 'netroot.db');
+  const s1 = openSqliteStore(path);
+  await s1.nodes.create(node(1));
+  await s1.close();
+  const s2 = openSqliteStore(path);
+  assert.equal(s2.schemaVersion, s1.schemaVersion);
+  assert.equal((await s2.nodes.all()).length, 1);
+  assert.equal(s2.db.pragma('journal_mode', { simple: true }), 'wal');
+  await s2.close();
+});

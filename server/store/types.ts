@@ -1,0 +1,147 @@
+/**
+ * The registry's storage interface. Everything outside server/store reaches the database through
+ * these repositories, so a PostgreSQL implementation can stand in for SQLite (several netroot
+ * instances sharing one registry). Methods are async for that reason even though SQLite is not.
+ */
+import type { BootMode } from '../../pxe/boot/types.js';
+import type { BootEventKind, Discovery } from '../../pxe/boot/events.js';
+
+export type StateMode = 'nfs' | 'local';
+export type TokenRole = 'admin' | 'readonly';
+
+export interface NodeFields {
+  mac: string;
+  fqdn: string;
+  ipv4: string;
+  image: string | null;
+  pinnedVersion: string | null;
+  kernelArgs: string;
+  bootMode: BootMode;
+  /** Where the node keeps its state: on netroot over NFS (CLIENTSTATE) or on local disk labels. */
+  stateMode: StateMode;
+  enabled: boolean;
+}
+
+export interface NodeRecord extends NodeFields {
+  id: number;
+  /** ms since the epoch */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NodeQuery {
+  image?: string;
+  /** Substring of MAC, FQDN or IP. */
+  search?: string;
+  enabled?: boolean;
+  sort?: 'fqdn' | 'mac' | 'ipv4' | 'image' | 'createdAt' | 'updatedAt';
+  order?: 'asc' | 'desc';
+  limit: number;
+  offset: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** Thrown by create/update when a unique column (mac, fqdn, ipv4) is already taken. */
+export class UniqueViolation extends Error {
+  constructor(readonly field: 'mac' | 'fqdn' | 'ipv4' | 'name') {
+    super(`unique violation on ${field}`);
+    this.name = 'UniqueViolation';
+  }
+}
+
+export interface NodeRepo {
+  get(id: number): Promise<NodeRecord | null>;
+  getByMac(mac: string): Promise<NodeRecord | null>;
+  getByFqdn(fqdn: string): Promise<NodeRecord | null>;
+  getByIpv4(ipv4: string): Promise<NodeRecord | null>;
+  list(q: NodeQuery): Promise<Page<NodeRecord>>;
+  /** Every node (for rendering exports and boot tables). */
+  all(): Promise<NodeRecord[]>;
+  create(fields: NodeFields): Promise<NodeRecord>;
+  /** All or nothing. */
+  createMany(fields: NodeFields[]): Promise<NodeRecord[]>;
+  update(id: number, fields: NodeFields): Promise<NodeRecord>;
+  delete(id: number): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface DiscoveredRecord extends Discovery {
+  firstSeen: number;
+  lastSeen: number;
+  seenCount: number;
+}
+
+export interface DiscoveredRepo {
+  /** Insert or refresh (last seen, count, latest details). Returns true when the MAC is new. */
+  upsert(d: Discovery, at: number): Promise<boolean>;
+  get(mac: string): Promise<DiscoveredRecord | null>;
+  list(limit: number, offset: number): Promise<Page<DiscoveredRecord>>;
+  delete(mac: string): Promise<boolean>;
+}
+
+export interface EventRecord {
+  id: number;
+  mac: string;
+  kind: BootEventKind;
+  detail: Record<string, unknown>;
+  at: number;
+}
+
+export interface EventRepo {
+  append(events: Omit<EventRecord, 'id'>[]): Promise<EventRecord[]>;
+  /** Newest last; afterId for incremental reads. */
+  listForMac(mac: string, opts: { limit: number; afterId?: number }): Promise<EventRecord[]>;
+  /** The latest event of each MAC given. */
+  latestFor(macs: string[]): Promise<Map<string, EventRecord>>;
+  /** Drops events past the per-MAC cap and older than maxAgeMs; returns how many went. */
+  prune(maxPerMac: number, olderThan: number): Promise<number>;
+}
+
+export interface TokenRecord {
+  id: number;
+  name: string;
+  role: TokenRole;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface TokenRepo {
+  create(name: string, role: TokenRole, hash: string): Promise<TokenRecord>;
+  findByHash(hash: string): Promise<TokenRecord | null>;
+  list(): Promise<TokenRecord[]>;
+  getByName(name: string): Promise<TokenRecord | null>;
+  get(id: number): Promise<TokenRecord | null>;
+  revoke(id: number, at: number): Promise<boolean>;
+  touch(id: number, at: number): Promise<void>;
+  countActive(): Promise<number>;
+}
+
+export interface ImageRecord {
+  name: string;
+  createdAt: number;
+}
+
+/** Images grow with the golden-host pipeline; the registry only needs to know which exist. */
+export interface ImageRepo {
+  list(): Promise<ImageRecord[]>;
+  get(name: string): Promise<ImageRecord | null>;
+  create(name: string): Promise<ImageRecord>;
+  count(): Promise<number>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite';
+  nodes: NodeRepo;
+  discovered: DiscoveredRepo;
+  events: EventRepo;
+  tokens: TokenRepo;
+  images: ImageRepo;
+  /** A quick liveness check for health reports. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
