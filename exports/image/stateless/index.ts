@@ -1,0 +1,8 @@
+export { makeStateless, hasNativeReadonlyRoot, type StatelessOptions, type StepReport } from './make.js';
+export { CLEANUP_STEPS, FSTAB, DEBIAN_INTERFACES, type Step } from './cleanup.js';
+export {
+  SEED_RWTAB, SEED_STATETAB, RW_MOUNT, STATE_MOUNT, renderReadonlyRoot, renderRwtab, renderStatetab,
+  mergeRwtab, mergeStatetab, parseRwtabEntry,
+} from './tabs.js';
+export { BOOT_MARKER, READONLY_ROOT_SCRIPT, BOOTED_SCRIPT, READONLY_ROOT_UNIT, BOOTED_UNIT } from './portable.js';
+export { resolveInRoot } from './rootfs.js';

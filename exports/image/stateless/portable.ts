@@ -1,0 +1,220 @@
+/**
+ * netroot's portable read-only root, for distros without RHEL's readonly-root (Debian, Ubuntu,
+ * ...), and the unit that reports "booted". Plain POSIX sh + systemd units, so any systemd
+ * distro works. Same semantics as /usr/libexec/readonly-root: rwtab paths copied (files), dir
+ * trees recreated (dirs) or created empty (empty) on a tmpfs and bind mounted; statetab paths
+ * bind mounted from the node's state directory, <CLIENTSTATE>/<fqdn> over NFS, copied from the
+ * image on first boot.
+ */
+
+/** Printed by the booted unit once the server answered. LAB-NOTES trap 10: it must not be
+ * matchable by systemd's own "Starting netroot-booted.service - <Description>..." line. */
+export const BOOT_MARKER = 'NETROOT_BOOT_REPORTED';
+
+export const SCRIPT_DIR = '/usr/lib/netroot';
+export const UNIT_DIR = '/etc/systemd/system';
+
+/** Paths whose presence means the root brings its own readonly-root implementation. */
+export const NATIVE_READONLY_ROOT = [
+  '/usr/libexec/readonly-root',
+  '/lib/systemd/fedora-readonly',
+  '/usr/lib/systemd/fedora-readonly',
+  '/usr/lib/systemd/system/readonly-root.service',
+  '/usr/lib/systemd/system/fedora-readonly.service',
+];
+
+/** String.raw, except that \${ gives a literal ${ (shell parameter expansion, not interpolation). */
+const sh = (s: TemplateStringsArray, ...v: unknown[]): string => String.raw(s, ...v).replaceAll('\\${', '${');
+
+const COMMON = sh`PATH=/usr/sbin:/usr/bin:/sbin:/bin
+cmdline_arg() {
+  for w in $(cat /proc/cmdline 2>/dev/null); do
+    case "$w" in "$1"=*) echo "\${w#*=}"; return 0 ;; esac
+  done
+  return 1
+}
+`;
+
+export const READONLY_ROOT_SCRIPT = sh`#!/bin/sh
+# netroot portable readonly-root (semantics of RHEL's /usr/libexec/readonly-root).
+${COMMON}
+log() { echo "netroot-readonly-root: $*"; }
+[ -r /etc/sysconfig/readonly-root ] && . /etc/sysconfig/readonly-root
+[ "\${READONLY:-no}" = yes ] || [ "\${TEMPORARY_STATE:-no}" = yes ] || exit 0
+RW_MOUNT=\${RW_MOUNT:-/var/lib/stateless/writable}
+STATE_MOUNT=\${STATE_MOUNT:-/var/lib/stateless/state}
+
+node_fqdn() {
+  f=$(cmdline_arg netroot.fqdn) && [ -n "$f" ] && { echo "$f"; return; }
+  f=$(hostname -f 2>/dev/null)
+  case "$f" in *.*) echo "$f"; return ;; esac
+  cat /proc/sys/kernel/hostname
+}
+
+same_owner_mode() { chmod "$(stat -c %a "$1")" "$2"; chown "$(stat -c %u:%g "$1")" "$2"; }
+
+# copy_into TYPE PATH BASE: put PATH (of the root) under BASE as rwtab TYPE says.
+copy_into() {
+  mkdir -p "$3$(dirname "$2")"
+  case "$1" in
+    files) cp -a "$2" "$3$2" ;;
+    dirs)
+      if [ -d "$2" ]; then
+        find "$2" -type d | while IFS= read -r d; do mkdir -p "$3$d" && same_owner_mode "$d" "$3$d"; done
+      else cp -a "$2" "$3$2"; fi ;;
+    empty)
+      if [ -d "$2" ]; then mkdir -p "$3$2"; else : > "$3$2"; fi
+      same_owner_mode "$2" "$3$2" ;;
+  esac
+}
+
+bind() {
+  mount --bind "$1" "$2" || { log "cannot bind $1 on $2"; return 1; }
+  [ "\${SLAVE_MOUNTS:-no}" = yes ] && mount --make-slave "$2"
+  return 0
+}
+
+tab_lines() { for f in "$@"; do [ -f "$f" ] && grep -v '^[[:space:]]*\(#\|$\)' "$f"; done; }
+
+# Writable area: the RW_LABEL partition if the node has one, else RAM.
+mkdir -p "$RW_MOUNT" 2>/dev/null
+if [ -n "\${RW_LABEL:-}" ] && [ -e "/dev/disk/by-label/$RW_LABEL" ]; then
+  mount \${RW_OPTIONS:+-o "$RW_OPTIONS"} "LABEL=$RW_LABEL" "$RW_MOUNT"
+else
+  mount -t tmpfs -o mode=0755 netroot-rw "$RW_MOUNT"
+fi
+tab_lines /etc/rwtab /etc/rwtab.d/* | while read -r type path; do
+  # Symlinks (e.g. /var/lock -> /run/lock) already point somewhere writable.
+  [ -e "$path" ] && [ ! -L "$path" ] || continue
+  copy_into "$type" "$path" "$RW_MOUNT" && bind "$RW_MOUNT$path" "$path"
+done
+
+# Persistent area: <CLIENTSTATE>/<fqdn> over NFS (created on first boot when the export allows),
+# or the STATE_LABEL partition.
+state=no
+mkdir -p "$STATE_MOUNT" 2>/dev/null
+if [ -n "\${CLIENTSTATE:-}" ]; then
+  fqdn=$(node_fqdn)
+  if mount -t nfs -o rw,nolock\${STATE_OPTIONS:+,$STATE_OPTIONS} "$CLIENTSTATE/$fqdn" "$STATE_MOUNT"; then
+    state=yes
+  else
+    top="$RW_MOUNT/.clientstate"
+    mkdir -p "$top"
+    if mount -t nfs -o rw,nolock "$CLIENTSTATE" "$top" && mkdir -p "$top/$fqdn" && mount --bind "$top/$fqdn" "$STATE_MOUNT"; then
+      state=yes
+    else
+      log "cannot mount $CLIENTSTATE/$fqdn: statetab paths stay read-only"
+    fi
+  fi
+elif [ -n "\${STATE_LABEL:-}" ] && [ -e "/dev/disk/by-label/$STATE_LABEL" ]; then
+  mount \${STATE_OPTIONS:+-o "$STATE_OPTIONS"} "LABEL=$STATE_LABEL" "$STATE_MOUNT" && state=yes
+fi
+if [ "$state" = yes ]; then
+  tab_lines /etc/statetab /etc/statetab.d/* | while read -r path rest; do
+    [ -e "$path" ] && [ ! -L "$path" ] || continue
+    [ -e "$STATE_MOUNT$path" ] || copy_into files "$path" "$STATE_MOUNT"
+    bind "$STATE_MOUNT$path" "$path"
+  done
+fi
+
+# Host keys kept per node (image policy "state"): the image holds empty placeholders; fill them
+# once, through the bind mount, so they persist in the node's state directory.
+for k in /etc/ssh/ssh_host_*_key; do
+  [ -f "$k" ] && [ ! -s "$k" ] && command -v ssh-keygen >/dev/null || continue
+  t=\${k#/etc/ssh/ssh_host_}; t=\${t%_key}
+  tmp="$RW_MOUNT/.hostkey.$$"
+  rm -f "$tmp" "$tmp.pub"
+  ssh-keygen -q -t "$t" -N '' -f "$tmp" && cat "$tmp" > "$k" && { [ ! -f "$k.pub" ] || cat "$tmp.pub" > "$k.pub"; }
+  rm -f "$tmp" "$tmp.pub"
+done
+exit 0
+`;
+
+export const BOOTED_SCRIPT = sh`#!/bin/sh
+# netroot: tell the server this node is up: POST /boot/<mac>/booted.
+${COMMON}
+[ -r /etc/netroot/booted.conf ] && . /etc/netroot/booted.conf
+s=$(cmdline_arg netroot.server) && NETROOT_SERVER=$s
+[ -n "\${NETROOT_SERVER:-}" ] || { echo "netroot-booted: no server configured"; exit 1; }
+host=\${NETROOT_SERVER%:*}
+port=\${NETROOT_SERVER##*:}
+[ "$port" = "$NETROOT_SERVER" ] && port=80
+
+# The boot interface: pxelinux's BOOTIF=01-aa-bb-.., else the default route's device, else the
+# first interface that is up.
+mac=$(cmdline_arg BOOTIF) && mac=$(echo "\${mac#01-}" | tr '-' ':')
+if [ -z "$mac" ]; then
+  dev=$(ip route show default 2>/dev/null | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1)
+  if [ -z "$dev" ]; then
+    for d in /sys/class/net/*; do
+      [ "\${d##*/}" != lo ] && [ "$(cat "$d/operstate" 2>/dev/null)" = up ] && { dev=\${d##*/}; break; }
+    done
+  fi
+  [ -n "$dev" ] && mac=$(cat "/sys/class/net/$dev/address")
+fi
+mac=$(echo "$mac" | tr 'A-F' 'a-f')
+[ -n "$mac" ] || { echo "netroot-booted: boot interface not found"; exit 1; }
+path="/boot/$mac/booted"
+
+post() {
+  if command -v curl >/dev/null; then
+    curl -fsS -m 10 -X POST -d '' "http://$host:$port$path" >/dev/null
+  elif command -v wget >/dev/null; then
+    wget -q -T 10 -O /dev/null --post-data='' "http://$host:$port$path"
+  elif command -v bash >/dev/null; then
+    bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
+      printf "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" "$3" "$1" >&3
+      read -r status <&3
+      case "$status" in HTTP/*" 2"[0-9][0-9]*) exit 0 ;; esac
+      exit 1' netroot-post "$host" "$port" "$path"
+  else
+    echo "netroot-booted: neither curl, wget nor bash in this root"; return 1
+  fi
+}
+
+i=0
+while [ $i -lt 10 ]; do
+  if post; then echo "${BOOT_MARKER} mac=$mac"; exit 0; fi
+  i=$((i + 1)); sleep 3
+done
+echo "netroot-booted: $host:$port did not accept the report"
+exit 1
+`;
+
+export const READONLY_ROOT_UNIT = `[Unit]
+Description=Read-only root: writable paths on tmpfs, state from the node's directory
+DefaultDependencies=no
+Conflicts=shutdown.target
+After=systemd-remount-fs.service
+Before=local-fs-pre.target local-fs.target shutdown.target systemd-tmpfiles-setup.service systemd-random-seed.service systemd-journal-flush.service
+Wants=local-fs-pre.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${SCRIPT_DIR}/readonly-root
+
+[Install]
+WantedBy=local-fs.target
+`;
+
+export const BOOTED_UNIT = `[Unit]
+Description=Report this node to its boot server
+Wants=network-online.target
+After=network-online.target netroot-readonly-root.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+StandardOutput=journal+console
+ExecStart=${SCRIPT_DIR}/booted
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+export function renderBootedConf(server: string, port: number): string {
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(server)) throw new Error(`bootReport.server: ${JSON.stringify(server)} is not a host`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bootReport.port: ${port} is not a port`);
+  return `# Written by netroot: where netroot-booted.service reports (netroot.server= on the kernel command line wins).\nNETROOT_SERVER=${server}:${port}\n`;
+}
