@@ -1,0 +1,109 @@
+/**
+ * exports(5) text: netroot's rendering of the table, and a reader for exports files netroot does
+ * not own (conflict detection) and for exportfs's etab (readback). Pure.
+ */
+import type { ExportTable } from './types.js';
+
+export const KERNEL_HEADER = [
+  '# Managed by netroot: rendered from its node registry and rewritten on every apply.',
+  '# Do not edit; changes here are lost. Exports in other files are never touched by netroot.',
+];
+
+export function renderKernelExports(table: ExportTable): string {
+  const lines = [...KERNEL_HEADER];
+  for (const e of table.entries) {
+    const label = e.kind === 'images' ? 'images (read-only root trees)' : `state of ${e.fqdn ?? '?'}`;
+    lines.push(`# ${label}`);
+    lines.push(`${e.path} ${e.clients.map((c) => `${c.host}(${c.options.join(',')})`).join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface ParsedExport {
+  path: string;
+  /** 1-based line where the entry starts. */
+  line: number;
+  clients: { host: string; options: string[] }[];
+  text: string;
+}
+
+/** exports(5) octal escapes (`\040` for a space) and double quotes around a path. */
+function unescapePath(p: string): string {
+  let s = p;
+  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) s = s.slice(1, -1);
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+function normalise(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** Splits a line on whitespace outside double quotes and outside (...) option lists. */
+function tokens(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quote = false;
+  let depth = 0;
+  for (const ch of line) {
+    if (ch === '"') quote = !quote;
+    else if (!quote && ch === '(') depth++;
+    else if (!quote && ch === ')') depth = Math.max(0, depth - 1);
+    if (!quote && depth === 0 && /\s/.test(ch)) {
+      if (cur) out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/**
+ * Reads an exports file as exportfs does: `#` comments, `\` line continuations, a path then
+ * `host(options)` items; a leading `-opts` item sets defaults for the line. Unparseable lines are
+ * skipped (exportfs reports them itself).
+ */
+export function parseExportsFile(text: string): ParsedExport[] {
+  const out: ParsedExport[] = [];
+  const raw = text.split('\n');
+  for (let i = 0; i < raw.length; i++) {
+    const start = i;
+    let line = raw[i]!;
+    while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i]!;
+    const hash = line.indexOf('#');
+    const body = (hash >= 0 ? line.slice(0, hash) : line).trim();
+    if (!body) continue;
+    const [first, ...rest] = tokens(body);
+    if (!first || !(first.startsWith('/') || first.startsWith('"/'))) continue;
+    let defaults: string[] = [];
+    const clients: ParsedExport['clients'] = [];
+    for (const t of rest) {
+      if (t.startsWith('-')) {
+        defaults = t.slice(1).split(',').filter(Boolean);
+        continue;
+      }
+      const m = /^([^()]*)(?:\(([^)]*)\))?$/.exec(t);
+      if (!m) continue;
+      clients.push({ host: m[1] || '*', options: [...defaults, ...(m[2] ?? '').split(',').filter(Boolean)] });
+    }
+    if (clients.length === 0) clients.push({ host: '*', options: defaults });
+    out.push({ path: normalise(unescapePath(first)), line: start + 1, clients, text: body });
+  }
+  return out;
+}
+
+export interface EtabEntry {
+  path: string;
+  host: string;
+  options: string[];
+}
+
+/** /var/lib/nfs/etab: one `path<TAB>host(options)` per line, as exportfs last applied them. */
+export function parseEtab(text: string): EtabEntry[] {
+  const out: EtabEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\S+)\s+([^(\s]*)\(([^)]*)\)\s*$/.exec(line);
+    if (!m) continue;
+    out.push({ path: normalise(unescapePath(m[1]!)), host: m[2]!, options: m[3]!.split(',').filter(Boolean) });
+  }
+  return out;
+}
