@@ -1,0 +1,8 @@
+export type { GoldenHost, SshIdentity } from './types.js';
+export { GoldenError, type GoldenErrorCode } from './errors.js';
+export { ensureKeyPair, type KeyPair, KEY_FILE } from './keys.js';
+export { fingerprintSha256, keyType, knownHostsLine, knownHostsName, parseKnownHosts } from './hostkey.js';
+export { pinKey, pinnedKey, unpinKey } from './knownhosts.js';
+export { openSession, fetchHostKey, type GoldenSession, type ExecResult, type ExecOptions } from './session.js';
+export { rsyncArgv, sshCommand, parseProgress2, SEED_EXCLUDES, type RsyncOptions, type Progress } from './rsync.js';
+export { shellQuote, shellJoin } from './shell.js';
