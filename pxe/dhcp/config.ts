@@ -1,0 +1,163 @@
+/** DHCP server options: one typed object, checked once (errors name the field), defaults filled in. */
+import { inSubnet, ipToInt, isIPv4, parseCidr, type Subnet } from '../net/ipv4.js';
+import { Arch } from './constants.js';
+
+export interface DhcpPoolConfig {
+  /** First and last address handed to unregistered clients (must not overlap reservations). */
+  start: string;
+  end: string;
+}
+
+export interface DhcpSubnetConfig {
+  cidr: string;
+  router?: string;
+  dns?: string[];
+  /** Domain (option 15) when the node's FQDN has none. */
+  domain?: string;
+  /** Default 3600. */
+  leaseTimeSec?: number;
+  /** netroot's address as this subnet reaches it (server id, siaddr, root path); default: the receiving interface's address. */
+  serverAddress?: string;
+  /** Dynamic pool for unregistered clients; off when absent. Needs a LeaseStore. */
+  pool?: DhcpPoolConfig;
+}
+
+export type DhcpMode = 'full' | 'proxy';
+/** What to do when another DHCP server answers on our interfaces: log only, or refuse to start (full mode). */
+export type RivalPolicy = 'warn' | 'refuse';
+
+export interface DhcpServerOptions {
+  mode: DhcpMode;
+  /** Interface names to serve on (never all interfaces implicitly). */
+  interfaces: string[];
+  subnets: DhcpSubnetConfig[];
+  /** Boot file by RFC 4578 arch; merged over DEFAULT_BOOT_FILES. */
+  bootFiles?: Record<number, string>;
+  /** Loader for nodes in pxelinux mode, by arch; default {0: 'pxelinux.0'}. Other arches fall back to iPXE. */
+  pxelinuxFiles?: Record<number, string>;
+  /** Base URL of netroot's HTTP boot routes, e.g. http://10.51.0.1:8080; iPXE gets `${httpBase}/boot/${mac}.ipxe`. */
+  httpBase: string;
+  /** Proxy mode: answer every PXE client, not only registered ones. Default false. */
+  proxyAnswerAll?: boolean;
+  /** Default 'warn'. */
+  rivals?: RivalPolicy;
+  /** Probe for rivals at start(). Default true. */
+  detectRivalsAtStart?: boolean;
+  rivalProbeMs?: number;
+  /** Ports, overridable for tests. Defaults 67, 68, 4011. */
+  ports?: { server?: number; client?: number; proxy?: number };
+  /** At most this many packets handled at once; more are dropped ('busy'). Default 512. */
+  maxInFlight?: number;
+}
+
+export const DEFAULT_BOOT_FILES: Record<number, string> = {
+  [Arch.BiosX86]: 'undionly.kpxe',
+  [Arch.EfiBc]: 'ipxe.efi',
+  [Arch.EfiX64]: 'ipxe.efi',
+  [Arch.EfiArm64]: 'ipxe-arm64.efi',
+};
+
+export interface ResolvedSubnet extends Required<Omit<DhcpSubnetConfig, 'serverAddress' | 'pool' | 'router' | 'domain'>> {
+  net: Subnet;
+  router: string | null;
+  domain: string | null;
+  serverAddress: string | null;
+  pool: DhcpPoolConfig | null;
+}
+
+export interface ResolvedOptions {
+  mode: DhcpMode;
+  interfaces: string[];
+  subnets: ResolvedSubnet[];
+  bootFiles: Record<number, string>;
+  pxelinuxFiles: Record<number, string>;
+  httpBase: string;
+  proxyAnswerAll: boolean;
+  rivals: RivalPolicy;
+  detectRivalsAtStart: boolean;
+  rivalProbeMs: number;
+  ports: { server: number; client: number; proxy: number };
+  maxInFlight: number;
+}
+
+export class DhcpConfigError extends Error {
+  override readonly name = 'DhcpConfigError';
+  constructor(readonly field: string, message: string) {
+    super(`dhcp.${field}: ${message}`);
+  }
+}
+
+function ip(v: unknown, field: string): string {
+  if (typeof v !== 'string' || !isIPv4(v)) throw new DhcpConfigError(field, `not an IPv4 address: ${JSON.stringify(v)}`);
+  return v;
+}
+
+function port(v: number | undefined, def: number, field: string): number {
+  const p = v ?? def;
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new DhcpConfigError(field, `not a port: ${p}`);
+  return p;
+}
+
+export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
+  if (o.mode !== 'full' && o.mode !== 'proxy') throw new DhcpConfigError('mode', `must be "full" or "proxy", got ${JSON.stringify(o.mode)}`);
+  if (!Array.isArray(o.interfaces) || o.interfaces.length === 0) throw new DhcpConfigError('interfaces', 'name at least one interface');
+  o.interfaces.forEach((n, i) => {
+    if (typeof n !== 'string' || !/^[\w.:@-]{1,15}$/.test(n)) throw new DhcpConfigError(`interfaces[${i}]`, `not an interface name: ${JSON.stringify(n)}`);
+  });
+  if (!Array.isArray(o.subnets) || (o.mode === 'full' && o.subnets.length === 0)) throw new DhcpConfigError('subnets', 'full mode needs at least one subnet');
+  const subnets = o.subnets.map((s, i): ResolvedSubnet => {
+    const f = `subnets[${i}]`;
+    let net: Subnet;
+    try {
+      net = parseCidr(s.cidr);
+    } catch (e) {
+      throw new DhcpConfigError(`${f}.cidr`, (e as Error).message);
+    }
+    const lease = s.leaseTimeSec ?? 3600;
+    if (!Number.isInteger(lease) || lease < 60) throw new DhcpConfigError(`${f}.leaseTimeSec`, `must be an integer >= 60, got ${lease}`);
+    let pool: DhcpPoolConfig | null = null;
+    if (s.pool) {
+      const start = ip(s.pool.start, `${f}.pool.start`);
+      const end = ip(s.pool.end, `${f}.pool.end`);
+      if (!inSubnet(start, net) || !inSubnet(end, net) || ipToInt(start) > ipToInt(end)) throw new DhcpConfigError(`${f}.pool`, `${start}-${end} is not a range inside ${s.cidr}`);
+      pool = { start, end };
+    }
+    return {
+      cidr: s.cidr,
+      net,
+      router: s.router === undefined ? null : ip(s.router, `${f}.router`),
+      dns: (s.dns ?? []).map((d, j) => ip(d, `${f}.dns[${j}]`)),
+      domain: s.domain ?? null,
+      leaseTimeSec: lease,
+      serverAddress: s.serverAddress === undefined ? null : ip(s.serverAddress, `${f}.serverAddress`),
+      pool,
+    };
+  });
+  let httpBase: string;
+  try {
+    httpBase = new URL(o.httpBase).toString().replace(/\/+$/, '');
+  } catch {
+    throw new DhcpConfigError('httpBase', `not a URL: ${JSON.stringify(o.httpBase)}`);
+  }
+  const rivals = o.rivals ?? 'warn';
+  if (rivals !== 'warn' && rivals !== 'refuse') throw new DhcpConfigError('rivals', `must be "warn" or "refuse"`);
+  return {
+    mode: o.mode,
+    interfaces: [...o.interfaces],
+    subnets,
+    bootFiles: { ...DEFAULT_BOOT_FILES, ...(o.bootFiles ?? {}) },
+    pxelinuxFiles: o.pxelinuxFiles ?? { [Arch.BiosX86]: 'pxelinux.0' },
+    httpBase,
+    proxyAnswerAll: o.proxyAnswerAll ?? false,
+    rivals,
+    detectRivalsAtStart: o.detectRivalsAtStart ?? true,
+    rivalProbeMs: o.rivalProbeMs ?? 2000,
+    ports: { server: port(o.ports?.server, 67, 'ports.server'), client: port(o.ports?.client, 68, 'ports.client'), proxy: port(o.ports?.proxy, 4011, 'ports.proxy') },
+    maxInFlight: o.maxInFlight ?? 512,
+  };
+}
+
+/** The configured subnet containing ip, if any. */
+export function subnetOf(subnets: ResolvedSubnet[], ipAddr: string): ResolvedSubnet | null {
+  return subnets.find((s) => inSubnet(ipAddr, s.net)) ?? null;
+}

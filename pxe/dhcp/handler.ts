@@ -1,0 +1,279 @@
+/**
+ * The DHCP decision loop body: one decoded request in, the replies to send out. No sockets here
+ * (server.ts owns them), so every RFC 2131 4.3 rule is testable with plain packets.
+ */
+import type { Logger } from 'pino';
+import type { BootDirectory, BootTarget } from '../boot/types.js';
+import { BootEventKind, type EventSink, type DiscoverySink } from '../boot/events.js';
+import { inSubnet } from '../net/ipv4.js';
+import { MessageType, Op, Opt, messageTypeName } from './constants.js';
+import { packetMac, messageType, type DhcpPacket } from './packet.js';
+import { subnetOf, type ResolvedOptions, type ResolvedSubnet } from './config.js';
+import { chooseBootFile, clientFirmware, type ClientFirmware } from './policy.js';
+import { replyDestination, replyTo, setBootFile, setIpxeNoProxyWait, type Destination } from './reply.js';
+import type { LeaseStore, PoolRange } from './leases.js';
+import { bump, emptyCounters, type DhcpCounters } from './counters.js';
+
+/** Where and how a packet arrived. */
+export interface Arrival {
+  ifname: string;
+  /** IPv4 addresses of the receiving interface. */
+  ifAddresses: string[];
+  src: { address: string; port: number };
+  /** The local port it arrived on: the server port, or the proxy port (4011). */
+  localPort: number;
+}
+
+export interface Outgoing {
+  packet: DhcpPacket;
+  to: Destination;
+}
+
+export interface HandlerDeps {
+  directory: BootDirectory;
+  events?: EventSink;
+  discoveries?: DiscoverySink;
+  leases?: LeaseStore;
+  logger?: Logger;
+  now?: () => number;
+}
+
+/** An address decided for a client: a reservation or a pool lease. */
+interface Assignment {
+  ip: string;
+  target: BootTarget | null;
+  pool: PoolRange | null;
+}
+
+/** A client's offer is held this long before the address may go to someone else. */
+const OFFER_HOLD_SEC = 60;
+/** RFC 2131 4.3.3 leaves the hold of a declined address to the server. */
+const DECLINE_HOLD_SEC = 600;
+/** One discovery report per unknown MAC per this interval: a booting client retries every few seconds. */
+const DISCOVERY_INTERVAL_MS = 30_000;
+
+const ZERO = '0.0.0.0';
+
+export class DhcpHandler {
+  readonly counters: DhcpCounters = emptyCounters();
+  /** xids of our own rival probes: never answered by us. */
+  readonly ownXids = new Set<number>();
+  private readonly lastDiscovery = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly deps: HandlerDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  private ignore(reason: string, detail?: Record<string, unknown>): Outgoing[] {
+    bump(this.counters.ignored, reason);
+    this.deps.logger?.debug({ reason, ...detail }, 'dhcp: not answered');
+    return [];
+  }
+
+  private event(mac: string, kind: BootEventKind, detail: Record<string, unknown>): void {
+    try {
+      this.deps.events?.({ mac, kind, detail });
+    } catch {
+      // EventSink must not throw; if one does, the packet is still answered.
+    }
+  }
+
+  private discovered(mac: string, fw: ClientFirmware, req: DhcpPacket): void {
+    const t = this.now();
+    const last = this.lastDiscovery.get(mac);
+    if (last !== undefined && t - last < DISCOVERY_INTERVAL_MS) return;
+    if (this.lastDiscovery.size > 10_000) this.lastDiscovery.clear();
+    this.lastDiscovery.set(mac, t);
+    this.counters.discovered++;
+    try {
+      this.deps.discoveries?.({
+        mac, arch: fw.arch, vendorClass: fw.vendorClass, userClass: fw.userClass, uuid: fw.uuid,
+        relay: req.giaddr === ZERO ? null : req.giaddr, via: 'dhcp',
+      });
+    } catch {
+      // DiscoverySink must not throw.
+    }
+  }
+
+  async handle(req: DhcpPacket, at: Arrival): Promise<Outgoing[]> {
+    if (req.op !== Op.Request) return this.ignore('not-request');
+    const type = messageType(req);
+    if (type === null) return this.ignore('no-message-type'); // plain BOOTP is not served
+    bump(this.counters.received, messageTypeName(type));
+    const mac = packetMac(req);
+    if (!mac) return this.ignore('not-ethernet');
+    if (this.ownXids.has(req.xid)) return this.ignore('own-probe');
+
+    const subnet = req.giaddr !== ZERO ? subnetOf(this.opts.subnets, req.giaddr) : (at.ifAddresses.map((a) => subnetOf(this.opts.subnets, a)).find((s) => s) ?? null);
+    const serverId = subnet?.serverAddress ?? at.ifAddresses.find((a) => subnet && inSubnet(a, subnet.net)) ?? at.ifAddresses[0];
+    if (!serverId) return this.ignore('no-server-address', { ifname: at.ifname });
+    const fw = clientFirmware(req);
+
+    if (this.opts.mode === 'proxy') return this.proxy(req, type, mac, fw, serverId, at);
+    if (at.localPort !== this.opts.ports.server) return this.ignore('wrong-port');
+    if (!subnet) return this.ignore('no-subnet', { giaddr: req.giaddr, ifname: at.ifname });
+
+    const target = await this.deps.directory.lookup(mac);
+    let assign: Assignment | null = null;
+    if (target && target.node.enabled) {
+      if (!inSubnet(target.node.ipv4, subnet.net)) return this.ignore('reservation-wrong-subnet', { mac, ip: target.node.ipv4, subnet: subnet.cidr });
+      assign = { ip: target.node.ipv4, target, pool: null };
+    } else {
+      if (target) return this.ignore('disabled', { mac });
+      this.discovered(mac, fw, req);
+      if (!subnet.pool || !this.deps.leases) return this.ignore('unknown-mac', { mac });
+    }
+    const pool: PoolRange | null = subnet.pool ? { cidr: subnet.cidr, ...subnet.pool } : null;
+
+    switch (type) {
+      case MessageType.Discover: {
+        if (!assign) {
+          const ip = await this.deps.leases!.offer(mac, pool!, req.options.get(Opt.RequestedIpAddress) ?? null, OFFER_HOLD_SEC, this.now());
+          if (!ip) return this.ignore('pool-full', { mac, pool: subnet.cidr });
+          assign = { ip, target: null, pool };
+        }
+        this.event(mac, BootEventKind.DhcpDiscover, { arch: fw.arch, vendorClass: fw.vendorClass, userClass: fw.userClass, ifname: at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr });
+        return this.answer(req, MessageType.Offer, assign.ip, assign.target, mac, fw, subnet, serverId, at, true);
+      }
+      case MessageType.Request:
+        return this.request(req, mac, fw, subnet, serverId, at, assign, pool);
+      case MessageType.Decline: {
+        const sid = req.options.get(Opt.ServerIdentifier);
+        if (sid && sid !== serverId) return this.ignore('other-server');
+        const ip = req.options.get(Opt.RequestedIpAddress) ?? null;
+        this.deps.logger?.warn({ mac, ip, reserved: assign?.ip ?? null }, 'dhcp: client declined its address (in use by another host?)');
+        if (!assign && ip) await this.deps.leases!.decline(mac, ip, DECLINE_HOLD_SEC, this.now());
+        this.event(mac, BootEventKind.DhcpDecline, { ip });
+        return [];
+      }
+      case MessageType.Release: {
+        const sid = req.options.get(Opt.ServerIdentifier);
+        if (sid && sid !== serverId) return this.ignore('other-server');
+        if (!assign && req.ciaddr !== ZERO) await this.deps.leases!.release(mac, req.ciaddr);
+        this.event(mac, BootEventKind.DhcpRelease, { ip: req.ciaddr });
+        return [];
+      }
+      case MessageType.Inform: {
+        // RFC 2131 4.3.5: configuration only; no lease, no yiaddr, unicast to ciaddr.
+        const ip = assign?.ip ?? req.ciaddr;
+        this.event(mac, BootEventKind.DhcpInform, { ip: req.ciaddr });
+        return this.answer(req, MessageType.Ack, ip, assign?.target ?? null, mac, fw, subnet, serverId, at, false);
+      }
+      default:
+        return this.ignore('unexpected-type', { type });
+    }
+  }
+
+  /** RFC 2131 4.3.2: REQUEST in SELECTING, INIT-REBOOT, RENEWING or REBINDING state. */
+  private async request(req: DhcpPacket, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, assign: Assignment | null, pool: PoolRange | null): Promise<Outgoing[]> {
+    const sid = req.options.get(Opt.ServerIdentifier);
+    const requested = req.options.get(Opt.RequestedIpAddress) ?? null;
+    let wanted: string;
+    let state: string;
+    if (sid !== undefined) {
+      // SELECTING: the client chose one server; the others must stay silent.
+      if (sid !== serverId) return this.ignore('other-server', { mac, serverId: sid });
+      state = 'selecting';
+      wanted = requested ?? req.ciaddr;
+    } else if (requested !== null) {
+      state = 'init-reboot';
+      wanted = requested;
+      // "If the requested IP address is incorrect, or is on the wrong network", NAK.
+      if (!inSubnet(requested, subnet.net)) return this.nak(req, mac, serverId, at, state, `${requested} is not on ${subnet.cidr}`);
+    } else if (req.ciaddr !== ZERO) {
+      state = req.giaddr === ZERO && at.src.address !== '255.255.255.255' ? 'renewing' : 'rebinding';
+      wanted = req.ciaddr;
+    } else {
+      return this.ignore('request-without-address', { mac });
+    }
+    if (assign) {
+      if (wanted !== assign.ip) return this.nak(req, mac, serverId, at, state, `${wanted} is not the reserved ${assign.ip}`);
+    } else {
+      const ok = await this.deps.leases!.bind(mac, wanted, pool!, subnet.leaseTimeSec, this.now());
+      if (!ok) return this.nak(req, mac, serverId, at, state, `${wanted} is not available`);
+      assign = { ip: wanted, target: null, pool };
+    }
+    return this.answer(req, MessageType.Ack, assign.ip, assign.target, mac, fw, subnet, serverId, at, true, state);
+  }
+
+  private nak(req: DhcpPacket, mac: string, serverId: string, at: Arrival, state: string, why: string): Outgoing[] {
+    const r = replyTo(req, MessageType.Nak, serverId);
+    r.options.set(Opt.Message, why);
+    bump(this.counters.sent, 'NAK');
+    this.event(mac, BootEventKind.DhcpNak, { state, reason: why, ifname: at.ifname });
+    this.deps.logger?.info({ mac, state, reason: why }, 'dhcp: NAK');
+    return [{ packet: r, to: replyDestination(req, r, mac, this.opts.ports) }];
+  }
+
+  private answer(req: DhcpPacket, type: MessageType, ip: string, target: BootTarget | null, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, lease: boolean, state?: string): Outgoing[] {
+    const r = replyTo(req, type, serverId);
+    if (lease) {
+      r.yiaddr = ip;
+      const t = subnet.leaseTimeSec;
+      r.options.set(Opt.LeaseTime, t).set(Opt.RenewalTime, Math.floor(t / 2)).set(Opt.RebindingTime, Math.floor((t * 7) / 8));
+    } else {
+      r.ciaddr = req.ciaddr;
+    }
+    if (type === MessageType.Ack && req.ciaddr !== ZERO) r.ciaddr = req.ciaddr;
+    r.siaddr = serverId;
+    r.options.set(Opt.SubnetMask, subnet.net.mask);
+    if (subnet.router) r.options.set(Opt.Router, [subnet.router]);
+    if (subnet.dns.length) r.options.set(Opt.DomainNameServer, subnet.dns);
+    const node = target?.node;
+    if (node) {
+      const dot = node.fqdn.indexOf('.');
+      r.options.set(Opt.HostName, dot < 0 ? node.fqdn : node.fqdn.slice(0, dot));
+      const domain = dot < 0 ? subnet.domain : node.fqdn.slice(dot + 1);
+      if (domain) r.options.set(Opt.DomainName, domain);
+    } else if (subnet.domain) {
+      r.options.set(Opt.DomainName, subnet.domain);
+    }
+    if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
+    const file = chooseBootFile(fw, mac, node?.bootMode ?? null, this.opts);
+    if (file) setBootFile(r, req, file);
+    // PXE 2.1: a PXE ROM only trusts an offer that carries class identifier "PXEClient".
+    if (fw.pxe) r.options.set(Opt.VendorClassId, 'PXEClient');
+    if (fw.ipxe) setIpxeNoProxyWait(r);
+    const name = type === MessageType.Offer ? 'OFFER' : 'ACK';
+    bump(this.counters.sent, name);
+    this.event(mac, type === MessageType.Offer ? BootEventKind.DhcpOffer : BootEventKind.DhcpAck, {
+      ip, file, ifname: at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr, ...(state ? { state } : {}), ...(lease ? {} : { inform: true }),
+    });
+    return [{ packet: r, to: replyDestination(req, r, mac, this.opts.ports) }];
+  }
+
+  /** Proxy mode: boot information only (no yiaddr) to PXE clients, on the server port and on 4011. */
+  private async proxy(req: DhcpPacket, type: number, mac: string, fw: ClientFirmware, serverId: string, at: Arrival): Promise<Outgoing[]> {
+    if (!fw.pxe) return this.ignore('not-pxe');
+    const on4011 = at.localPort === this.opts.ports.proxy;
+    // Port 67: answer DISCOVER with a ProxyDHCP OFFER. Port 4011: answer the boot server REQUEST (PXE 2.1 2.2.3).
+    if (on4011 ? type !== MessageType.Request && type !== MessageType.Inform : type !== MessageType.Discover) return this.ignore('proxy-ignores-type');
+    const target = await this.deps.directory.lookup(mac);
+    const registered = target !== null && target.node.enabled;
+    if (!registered) {
+      if (!target) this.discovered(mac, fw, req);
+      if (!this.opts.proxyAnswerAll || target) return this.ignore(target ? 'disabled' : 'unknown-mac', { mac });
+    }
+    const r = replyTo(req, on4011 ? MessageType.Ack : MessageType.Offer, serverId);
+    r.siaddr = serverId;
+    if (on4011) r.ciaddr = req.ciaddr;
+    r.options.set(Opt.VendorClassId, 'PXEClient');
+    // PXE 2.1 option 43 sub-option 6 = 8: skip boot server discovery, boot the file named here.
+    r.options.set(Opt.VendorSpecific, Buffer.from([6, 1, 8, 255]));
+    const uuid = req.options.get(Opt.ClientUuid);
+    if (uuid) r.options.set(Opt.ClientUuid, uuid);
+    const file = chooseBootFile(fw, mac, target?.node.bootMode ?? null, this.opts);
+    if (file) setBootFile(r, req, file);
+    if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
+    const name = on4011 ? 'ACK' : 'OFFER';
+    bump(this.counters.sent, name);
+    this.event(mac, on4011 ? BootEventKind.DhcpAck : BootEventKind.DhcpOffer, { proxy: true, file, ifname: at.ifname });
+    // The 4011 reply goes back where the request came from; the port-67 offer follows RFC 2131 4.1.
+    const to: Destination = on4011 ? { address: at.src.address, port: at.src.port, arp: null } : replyDestination(req, r, mac, this.opts.ports);
+    return [{ packet: r, to }];
+  }
+}
