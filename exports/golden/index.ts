@@ -6,3 +6,8 @@ export { pinKey, pinnedKey, unpinKey } from './knownhosts.js';
 export { openSession, fetchHostKey, type GoldenSession, type ExecResult, type ExecOptions } from './session.js';
 export { rsyncArgv, sshCommand, parseProgress2, SEED_EXCLUDES, type RsyncOptions, type Progress } from './rsync.js';
 export { shellQuote, shellJoin } from './shell.js';
+export { preflight, parsePreflight, preflightScript, parseDracutVersion, type PreflightReport, type PackageStatus } from './preflight.js';
+export {
+  planPrepare, applyPrepare, renderDracutConf, dracutModules, dracutDrivers, DRACUT_CONF_PATH,
+  type PreparePlan, type DracutConfOptions,
+} from './prepare.js';
