@@ -1,0 +1,122 @@
+/**
+ * The HTTP application: REST API under /api/v1 (bearer tokens), boot files under /boot (no token,
+ * read-only, mounted by the composition root), the web UI at /. One error handler maps errors to
+ * `{error: {code, message, field?}}`.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
+import { AppError, ErrorCode } from '../errors.js';
+import { parseInput } from '../validate.js';
+import type { ApiDeps } from './deps.js';
+import { openApiDocument } from './openapi.js';
+import { expressPath, type RouteDef } from './route.js';
+import { discoveredRoutes } from './routes/discovered.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { systemRoutes } from './routes/system.js';
+import { tokenRoutes } from './routes/tokens.js';
+import type { TokenRecord } from '../store/types.js';
+
+export const API_BASE = '/api/v1';
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  importLimitBytes: number;
+  log: Logger;
+  /** Extra routes from subsystems (images, exports, dhcp...). */
+  extraRoutes?: RouteDef[];
+  /** Mounted before the API: e.g. ['/boot', bootHandler]. */
+  mounts?: [string, RequestHandler][];
+}
+
+export function apiRoutes(d: ApiDeps, extra: RouteDef[] = []): RouteDef[] {
+  return [...systemRoutes(d), ...nodeRoutes(d), ...discoveredRoutes(d), ...tokenRoutes(d), ...extra];
+}
+
+async function authenticate(d: ApiDeps, req: Request): Promise<TokenRecord> {
+  const h = req.get('authorization');
+  if (!h) throw new AppError(ErrorCode.Unauthorized, 'missing bearer token (Authorization: Bearer nrt_...)');
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  if (!m) throw new AppError(ErrorCode.Unauthorized, 'Authorization header must be "Bearer <token>"');
+  const t = await d.tokens.verify(m[1]!);
+  if (!t) throw new AppError(ErrorCode.Unauthorized, 'unknown or revoked token');
+  return t;
+}
+
+export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+
+  app.use((req, res, next) => {
+    const t0 = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const who = (res.locals.token as TokenRecord | undefined)?.name;
+      opts.log.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: who, client: req.socket.remoteAddress }, 'http');
+    });
+    next();
+  });
+
+  for (const [path, handler] of opts.mounts ?? []) app.use(path, handler);
+
+  const routes = apiRoutes(d, opts.extraRoutes);
+  const router = express.Router();
+  const jsonDefault = express.json({ limit: opts.bodyLimitBytes, strict: true });
+  const jsonImport = express.json({ limit: opts.importLimitBytes, strict: true });
+
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(routes, d.version, API_BASE));
+  });
+
+  for (const r of routes) {
+    const handlers: RequestHandler[] = [];
+    if (r.body) handlers.push(r.bodyLimit === 'import' ? jsonImport : jsonDefault);
+    handlers.push(async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const token = r.access === 'public' ? null : await authenticate(d, req);
+        res.locals.token = token;
+        if (r.access === 'write' && token?.role !== 'admin') {
+          throw new AppError(ErrorCode.Forbidden, `token ${token?.name} is read-only`);
+        }
+        const params = r.params ? parseInput(r.params, req.params) : {};
+        const query = r.query ? parseInput(r.query, { ...req.query }) : {};
+        if (r.body && (req.body === undefined || !req.is('application/json'))) {
+          throw new AppError(ErrorCode.Invalid, 'body: expected a JSON body (Content-Type: application/json)', 'body');
+        }
+        const body = r.body ? parseInput(r.body, req.body) : undefined;
+        const reply = await r.handle({ params, query, body, token, req, res });
+        if (reply.handled) return;
+        res.status(reply.status ?? 200);
+        if (reply.body === undefined) res.end();
+        else res.json(reply.body);
+      } catch (e) {
+        next(e);
+      }
+    });
+    router[r.method](expressPath(r.path), ...handlers);
+  }
+  router.use((req, _res, next) => next(new AppError(ErrorCode.NotFound, `no API route ${req.method} ${API_BASE}${req.path}`)));
+  app.use(API_BASE, router);
+  app.use(API_BASE, errorHandler(opts.log));
+  return app;
+}
+
+/** The one error handler: AppError -> its status; body-parser errors -> 400/413; the rest -> 500. */
+export function errorHandler(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let e: AppError;
+    const bp = err as { type?: string; status?: number; message?: string };
+    if (err instanceof AppError) e = err;
+    else if (bp.type === 'entity.too.large') e = new AppError(ErrorCode.BodyTooLarge, 'body: request body is too large', 'body');
+    else if (bp.type === 'entity.parse.failed') e = new AppError(ErrorCode.Invalid, `body: not valid JSON (${bp.message})`, 'body');
+    else if (typeof bp.type === 'string' && typeof bp.status === 'number' && bp.status < 500) e = new AppError(ErrorCode.Invalid, `body: ${bp.message}`, 'body');
+    else {
+      log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in API request');
+      e = new AppError(ErrorCode.Internal, 'internal error (logged on the server)');
+    }
+    if (res.headersSent) return;
+    if (e.code === ErrorCode.Unauthorized) res.set('WWW-Authenticate', 'Bearer realm="netroot"');
+    res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
+  };
+}

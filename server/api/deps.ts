@@ -1,0 +1,13 @@
+import type { Health } from '../health.js';
+import type { NodeRegistry } from '../registry/nodes.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { Store } from '../store/types.js';
+
+/** What the API routes need; built by the composition root (server/main.ts). */
+export interface ApiDeps {
+  store: Store;
+  registry: NodeRegistry;
+  tokens: TokenService;
+  health: Health;
+  version: string;
+}

@@ -1,0 +1,45 @@
+/** JSON shapes the API returns (times as ISO 8601). */
+import type { DiscoveredRecord, EventRecord, NodeRecord, TokenRecord } from '../store/types.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function presentNode(n: NodeRecord, last?: EventRecord) {
+  return {
+    mac: n.mac,
+    fqdn: n.fqdn,
+    ipv4: n.ipv4,
+    image: n.image,
+    pinnedVersion: n.pinnedVersion,
+    kernelArgs: n.kernelArgs,
+    bootMode: n.bootMode,
+    stateMode: n.stateMode,
+    enabled: n.enabled,
+    createdAt: iso(n.createdAt),
+    updatedAt: iso(n.updatedAt),
+    lastEvent: last ? { kind: last.kind, at: iso(last.at) } : null,
+  };
+}
+
+export const presentEvent = (e: EventRecord) => ({ id: e.id, mac: e.mac, kind: e.kind, detail: e.detail, at: iso(e.at) });
+
+export const presentToken = (t: TokenRecord) => ({
+  id: t.id,
+  name: t.name,
+  role: t.role,
+  createdAt: iso(t.createdAt),
+  lastUsedAt: iso(t.lastUsedAt),
+  revokedAt: iso(t.revokedAt),
+});
+
+export const presentDiscovered = (d: DiscoveredRecord) => ({
+  mac: d.mac,
+  arch: d.arch,
+  vendorClass: d.vendorClass,
+  userClass: d.userClass,
+  uuid: d.uuid,
+  relay: d.relay,
+  via: d.via,
+  firstSeen: iso(d.firstSeen),
+  lastSeen: iso(d.lastSeen),
+  seenCount: d.seenCount,
+});

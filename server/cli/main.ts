@@ -1,0 +1,207 @@
+/**
+ * `netroot` command line. `serve` runs the service; everything else is an adapter over the REST
+ * API (URL and token from flags or NETROOT_URL / NETROOT_TOKEN), except `token create --local`,
+ * which writes to the store directly for bootstrap and recovery on the server itself.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ApiClient, ApiError } from './client.js';
+import { block, parseCsv, table } from './format.js';
+import { csvRowToNode } from '../registry/import.js';
+import { serve } from './serve.js';
+import { localTokenCreate } from './local.js';
+
+const HELP = `netroot: PXE/NFS boot server for stateless, read-only Linux nodes
+
+usage: netroot <command> [options]
+
+  serve [--config FILE]                 run the service
+  status                                health of each subsystem
+  node list [--image I] [--search S] [--enabled true|false] [--limit N]
+  node show <mac|fqdn>
+  node add --mac M --fqdn F --ip A [--image I] [--pin V] [--args "..."]
+           [--boot-mode ipxe|pxelinux] [--state-mode nfs|local] [--disabled]
+  node set <mac|fqdn> [same options as add, plus --enabled]
+  node rm <mac|fqdn>
+  node import <file.json|file.csv|->    all or nothing
+  node events <mac|fqdn> [--limit N]
+  discovered list
+  token list
+  token create <name> [--read-only] [--local [--config FILE]]
+  token revoke <id|name>
+
+common options:
+  --url URL      netroot's HTTP address (env NETROOT_URL, default http://127.0.0.1:8080)
+  --token TOKEN  API token (env NETROOT_TOKEN)
+  --json         machine-readable output
+`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  mac: { type: 'string' },
+  fqdn: { type: 'string' },
+  ip: { type: 'string' },
+  image: { type: 'string' },
+  pin: { type: 'string' },
+  args: { type: 'string' },
+  'boot-mode': { type: 'string' },
+  'state-mode': { type: 'string' },
+  disabled: { type: 'boolean' },
+  enabled: { type: 'string' },
+  search: { type: 'string' },
+  limit: { type: 'string' },
+  'read-only': { type: 'boolean' },
+  local: { type: 'boolean' },
+} satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stdin: () => string;
+}
+
+const NODE_COLUMNS = ['fqdn', 'mac', 'ipv4', 'image', 'bootMode', 'enabled', 'lastEvent'];
+
+function nodeFields(v: Values): Record<string, unknown> {
+  const b: Record<string, unknown> = {};
+  if (v.mac !== undefined) b.mac = v.mac;
+  if (v.fqdn !== undefined) b.fqdn = v.fqdn;
+  if (v.ip !== undefined) b.ipv4 = v.ip;
+  if (v.image !== undefined) b.image = v.image === '' ? null : v.image;
+  if (v.pin !== undefined) b.pinnedVersion = v.pin === '' ? null : v.pin;
+  if (v.args !== undefined) b.kernelArgs = v.args;
+  if (v['boot-mode'] !== undefined) b.bootMode = v['boot-mode'];
+  if (v['state-mode'] !== undefined) b.stateMode = v['state-mode'];
+  if (v.disabled) b.enabled = false;
+  if (v.enabled !== undefined) b.enabled = v.enabled === 'true' ? true : v.enabled === 'false' ? false : v.enabled;
+  return b;
+}
+
+const flat = (n: Record<string, unknown>) => ({ ...n, lastEvent: (n.lastEvent as { kind: string } | null)?.kind ?? null });
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Partial<Io>): Promise<number> {
+  const out = io?.out ?? ((s: string) => void process.stdout.write(s));
+  const err = io?.err ?? ((s: string) => void process.stderr.write(s));
+  const stdin = io?.stdin ?? (() => readFileSync(0, 'utf8'));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    err(`netroot: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values: v, positionals: pos } = parsed;
+  const [cmd, sub, arg] = pos;
+  if (v.help || !cmd) {
+    out(HELP);
+    return cmd || v.help ? 0 : 2;
+  }
+  if (cmd === 'serve') return serve({ configPath: v.config, env, out, err });
+  if (cmd === 'token' && sub === 'create' && v.local) {
+    if (!arg) return usage(err, 'token create needs a name');
+    return localTokenCreate({ name: arg, role: v['read-only'] ? 'readonly' : 'admin', configPath: v.config, env, out, err, json: !!v.json });
+  }
+
+  const api = new ApiClient(v.url ?? env.NETROOT_URL ?? 'http://127.0.0.1:8080', v.token ?? env.NETROOT_TOKEN);
+  const show = (data: unknown, human: () => string) => out(v.json ? JSON.stringify(data, null, 2) + '\n' : human());
+  const key = (k: string | undefined) => {
+    if (!k) throw new UsageError(`${cmd} ${sub} needs a MAC or FQDN`);
+    return encodeURIComponent(k);
+  };
+  try {
+    switch (`${cmd} ${sub ?? ''}`.trim()) {
+      case 'status': {
+        const h = await api.call<{ status: string; version: string; uptimeSec: number; subsystems: Record<string, { status: string; detail?: string }> }>('GET', '/health');
+        show(h, () => `netroot ${h.version}: ${h.status} (up ${h.uptimeSec}s)\n` + table(Object.entries(h.subsystems).map(([name, s]) => ({ name, ...s })), ['name', 'status', 'detail']));
+        return h.status === 'ok' ? 0 : 1;
+      }
+      case 'node list': {
+        const q = new URLSearchParams();
+        for (const k of ['image', 'search', 'enabled', 'limit'] as const) if (v[k] !== undefined) q.set(k, String(v[k]));
+        if (!q.has('limit')) q.set('limit', '10000');
+        const r = await api.call<{ items: Record<string, unknown>[]; total: number }>('GET', `/nodes?${q}`);
+        show(r, () => table(r.items.map(flat), NODE_COLUMNS) + (r.total > r.items.length ? `(${r.items.length} of ${r.total})\n` : ''));
+        return 0;
+      }
+      case 'node show': {
+        const n = await api.call<Record<string, unknown>>('GET', `/nodes/${key(arg)}`);
+        show(n, () => block(n));
+        return 0;
+      }
+      case 'node add': {
+        const n = await api.call<Record<string, unknown>>('POST', '/nodes', nodeFields(v));
+        show(n, () => `registered ${String(n.fqdn)} (${String(n.mac)}, ${String(n.ipv4)})\n`);
+        return 0;
+      }
+      case 'node set': {
+        const n = await api.call<Record<string, unknown>>('PATCH', `/nodes/${key(arg)}`, nodeFields(v));
+        show(n, () => block(n));
+        return 0;
+      }
+      case 'node rm': {
+        const n = await api.call<Record<string, unknown>>('DELETE', `/nodes/${key(arg)}`);
+        show(n, () => `deleted ${String(n.fqdn)} (${String(n.mac)}); its state directory is archived\n`);
+        return 0;
+      }
+      case 'node import': {
+        if (!arg) throw new UsageError('node import needs a file (JSON array or CSV with a header row) or -');
+        const text = arg === '-' ? stdin() : readFileSync(arg, 'utf8');
+        const body = /^\s*\[/.test(text) ? (JSON.parse(text) as unknown) : parseCsv(text).map(csvRowToNode);
+        const r = await api.call<{ imported: number }>('POST', '/nodes/import', body);
+        show(r, () => `imported ${r.imported} nodes\n`);
+        return 0;
+      }
+      case 'node events': {
+        const q = v.limit ? `?limit=${encodeURIComponent(v.limit)}` : '';
+        const r = await api.call<{ items: Record<string, unknown>[] }>('GET', `/nodes/${key(arg)}/events${q}`);
+        show(r, () => table(r.items, ['at', 'kind', 'detail']));
+        return 0;
+      }
+      case 'discovered list': {
+        const r = await api.call<{ items: Record<string, unknown>[] }>('GET', '/discovered?limit=10000');
+        show(r, () => table(r.items, ['mac', 'arch', 'vendorClass', 'userClass', 'via', 'firstSeen', 'lastSeen', 'seenCount']));
+        return 0;
+      }
+      case 'token list': {
+        const r = await api.call<{ items: Record<string, unknown>[] }>('GET', '/tokens');
+        show(r, () => table(r.items, ['id', 'name', 'role', 'createdAt', 'lastUsedAt', 'revokedAt']));
+        return 0;
+      }
+      case 'token create': {
+        if (!arg) throw new UsageError('token create needs a name');
+        const t = await api.call<{ name: string; role: string; secret: string }>('POST', '/tokens', { name: arg, role: v['read-only'] ? 'readonly' : 'admin' });
+        show(t, () => `token ${t.name} (${t.role}); the secret is shown only now:\n${t.secret}\n`);
+        return 0;
+      }
+      case 'token revoke': {
+        if (!arg) throw new UsageError('token revoke needs an id or name');
+        const t = await api.call<{ name: string }>('DELETE', `/tokens/${encodeURIComponent(arg)}`);
+        show(t, () => `revoked token ${t.name}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command: ${pos.join(' ')}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) return usage(err, e.message);
+    if (e instanceof ApiError) {
+      err(`netroot: ${e.message}${e.field && !e.message.includes(e.field) ? ` (${e.field})` : ''}\n`);
+      return e.status === 401 || e.status === 403 ? 3 : 1;
+    }
+    err(`netroot: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
+
+function usage(err: (s: string) => void, msg: string): number {
+  err(`netroot: ${msg}\nrun 'netroot --help' for usage\n`);
+  return 2;
+}

@@ -1,0 +1,46 @@
+/** `netroot serve`: load config, start, print the first admin token once, stop cleanly on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from '../config/load.js';
+import { createLogger } from '../log.js';
+import { startService } from '../main.js';
+
+export interface ServeOptions {
+  configPath: string | undefined;
+  env: NodeJS.ProcessEnv;
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export async function serve(o: ServeOptions): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadConfig({ path: o.configPath, env: o.env });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      o.err(`netroot: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const log = createLogger(loaded.config.log);
+  for (const w of loaded.warnings) log.warn(w);
+  log.info({ source: loaded.source ?? '(embedded defaults)' }, 'configuration loaded');
+  const service = await startService(loaded.config, {
+    log,
+    onAdminToken: (secret) =>
+      o.out(`\nnetroot: initial admin API token (shown only now; store it, e.g. export NETROOT_TOKEN=...):\n${secret}\n\n`),
+  });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      void service.close().then(() => {
+        log.info('stopped');
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

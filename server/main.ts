@@ -1,0 +1,90 @@
+/**
+ * Composition root: builds every part from the config and wires them together. The only place
+ * that knows all of them; `netroot serve` and the tests start the service through startService.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { createApp } from './api/app.js';
+import { TokenService } from './auth/tokens.js';
+import { BootRecorder } from './events/recorder.js';
+import { Health } from './health.js';
+import { NodeRegistry } from './registry/nodes.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import type { Store } from './store/types.js';
+import { VERSION } from './version.js';
+
+export interface Service {
+  config: Config;
+  store: Store;
+  registry: NodeRegistry;
+  recorder: BootRecorder;
+  tokens: TokenService;
+  /** http://host:port of the HTTP server (API, boot files, UI). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  /** Called once, on first start, with the admin token's secret (it is shown nowhere else). */
+  onAdminToken?: (secret: string) => void;
+}
+
+export async function startService(config: Config, opts: StartOptions): Promise<Service> {
+  const { log } = opts;
+  const store = openSqliteStore(join(config.dataDir, 'netroot.db'));
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const close = async () => {
+    for (const c of closers.reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.error({ err }, 'error during shutdown');
+      }
+    }
+  };
+  try {
+    const tokens = new TokenService(store);
+    const registry = new NodeRegistry(store);
+    const recorder = new BootRecorder(store, log, config.events);
+    closers.push(() => recorder.close());
+    await recorder.prune();
+    const health = new Health();
+    health.register('store', async () => {
+      await store.ping();
+      return { status: 'ok', kind: store.kind };
+    });
+    health.register('http', () => ({ status: 'ok', listen: `${config.http.listen}:${config.http.port}` }));
+
+    const admin = await tokens.bootstrap();
+    if (admin) {
+      log.warn('created the initial admin API token; it is shown once on the console');
+      opts.onAdminToken?.(admin);
+    }
+
+    const app = createApp({ store, registry, tokens, health, version: VERSION }, { ...config.http, log });
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.http.port, config.http.listen, () => resolve(s));
+      s.once('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    const url = `http://${host}:${addr.port}`;
+    log.info({ url, dataDir: config.dataDir, version: VERSION }, 'netroot started');
+    return { config, store, registry, recorder, tokens, url, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The node registry: create, change, delete and import nodes with the rules that need the store
+ * (uniqueness naming the conflicting node, known images). Adapters (REST API, CLI) call this;
+ * subsystems that follow the registry (export table, state directories) listen to `changes`.
+ */
+import { EventEmitter } from 'node:events';
+import { normalizeMac } from '../../pxe/net/mac.js';
+import { AppError, ErrorCode, conflict, invalid, notFound } from '../errors.js';
+import { UniqueViolation, type NodeFields, type NodeRecord, type Store } from '../store/types.js';
+import type { NodeCreate, NodePatch } from './schemas.js';
+
+export type NodeChange =
+  | { type: 'created'; node: NodeRecord }
+  | { type: 'updated'; node: NodeRecord; before: NodeRecord }
+  | { type: 'deleted'; node: NodeRecord }
+  | { type: 'imported'; nodes: NodeRecord[] };
+
+export interface RegistryEvents {
+  change: [NodeChange];
+}
+
+const UNIQUE = ['mac', 'fqdn', 'ipv4'] as const;
+
+export class NodeRegistry {
+  readonly changes = new EventEmitter<RegistryEvents>();
+
+  constructor(private readonly store: Store) {}
+
+  /** A node by MAC (any notation) or FQDN. */
+  async find(key: string): Promise<NodeRecord> {
+    const mac = normalizeMac(key);
+    const node = mac ? await this.store.nodes.getByMac(mac) : await this.store.nodes.getByFqdn(key.trim().toLowerCase().replace(/\.$/, ''));
+    if (!node) throw notFound(`node ${JSON.stringify(key)}`);
+    return node;
+  }
+
+  async create(input: NodeCreate): Promise<NodeRecord> {
+    await this.checkImage(input, '');
+    await this.checkUnique(input, null, '');
+    const node = await this.insert(() => this.store.nodes.create(input), input, '');
+    this.changes.emit('change', { type: 'created', node });
+    return node;
+  }
+
+  async update(key: string, patch: NodePatch): Promise<NodeRecord> {
+    const before = await this.find(key);
+    const next: NodeFields = { ...pickFields(before), ...definedOnly(patch) };
+    if (next.image === null) next.pinnedVersion = null;
+    await this.checkImage(next, '');
+    await this.checkUnique(next, before.id, '');
+    const node = await this.insert(() => this.store.nodes.update(before.id, next), next, '');
+    this.changes.emit('change', { type: 'updated', node, before });
+    return node;
+  }
+
+  async delete(key: string): Promise<NodeRecord> {
+    const node = await this.find(key);
+    await this.store.nodes.delete(node.id);
+    this.changes.emit('change', { type: 'deleted', node });
+    return node;
+  }
+
+  /** All or nothing: every row is checked (against the store and against the other rows) first. */
+  async import(list: NodeCreate[]): Promise<NodeRecord[]> {
+    const seen = new Map<string, number>();
+    for (const [i, n] of list.entries()) {
+      const at = `[${i}]`;
+      for (const f of UNIQUE) {
+        const k = `${f}=${n[f]}`;
+        const j = seen.get(k);
+        if (j !== undefined) throw conflict(`${at}.${f}`, `${at}.${f}: ${n[f]} also appears at [${j}]`);
+        seen.set(k, i);
+      }
+      await this.checkImage(n, at);
+      await this.checkUnique(n, null, at);
+    }
+    const nodes = await this.insert(() => this.store.nodes.createMany(list), null, '');
+    this.changes.emit('change', { type: 'imported', nodes });
+    return nodes;
+  }
+
+  private async checkImage(n: Pick<NodeFields, 'image' | 'pinnedVersion'>, at: string): Promise<void> {
+    if (n.pinnedVersion !== null && n.image === null) throw invalid(`${at}${at ? '.' : ''}pinnedVersion`, 'needs an image');
+    // Images are optional until the golden-host pipeline is in use: once any exist, a node must
+    // name one of them.
+    if (n.image !== null && (await this.store.images.count()) > 0 && !(await this.store.images.get(n.image))) {
+      throw invalid(`${at}${at ? '.' : ''}image`, `unknown image ${JSON.stringify(n.image)}`);
+    }
+  }
+
+  private async checkUnique(n: NodeFields, selfId: number | null, at: string): Promise<void> {
+    for (const f of UNIQUE) {
+      const other =
+        f === 'mac' ? await this.store.nodes.getByMac(n.mac) : f === 'fqdn' ? await this.store.nodes.getByFqdn(n.fqdn) : await this.store.nodes.getByIpv4(n.ipv4);
+      if (other && other.id !== selfId) {
+        const field = `${at}${at ? '.' : ''}${f}`;
+        throw conflict(field, `${field}: ${n[f]} is already used by node ${other.fqdn} (${other.mac})`);
+      }
+    }
+  }
+
+  /** Runs a write; a unique violation that slipped past the checks (a race) is still a 409. */
+  private async insert<T>(write: () => Promise<T>, n: NodeFields | null, at: string): Promise<T> {
+    try {
+      return await write();
+    } catch (e) {
+      if (e instanceof UniqueViolation) {
+        const field = `${at}${at ? '.' : ''}${e.field}`;
+        throw new AppError(ErrorCode.Conflict, `${field}: ${n ? String(n[e.field as keyof NodeFields]) : 'value'} is already used by another node`, field);
+      }
+      throw e;
+    }
+  }
+}
+
+function pickFields(n: NodeRecord): NodeFields {
+  const { mac, fqdn, ipv4, image, pinnedVersion, kernelArgs, bootMode, stateMode, enabled } = n;
+  return { mac, fqdn, ipv4, image, pinnedVersion, kernelArgs, bootMode, stateMode, enabled };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

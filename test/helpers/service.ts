@@ -1,0 +1,92 @@
+/**
+ * Starts the real netroot service (bin/netroot.js serve) as a subprocess on a temp data dir and a
+ * free port, captures the first admin token it prints, and runs the CLI against it.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { start, type Started } from './proc.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const BIN = join(ROOT, 'bin/netroot.js');
+
+export interface Netroot {
+  url: string;
+  /** The admin token printed at first start (empty on a restart of an existing data dir). */
+  token: string;
+  dataDir: string;
+  configPath: string;
+  proc: Started;
+  stop(): Promise<number | null>;
+  /** Calls the API with a token (admin by default). */
+  api(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  cli(args: string[], opts?: { token?: string; input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+export interface StartNetrootOptions {
+  dataDir?: string;
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Command prefix (e.g. ['ip','netns','exec',ns]) to run netroot inside a namespace. */
+  wrap?: string[];
+}
+
+export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot> {
+  const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'netroot-test-'));
+  const configPath = join(dataDir, 'netroot.json');
+  writeFileSync(configPath, JSON.stringify({ dataDir, http: { listen: '127.0.0.1', port: 0 }, log: { level: 'info' }, ...o.config }, null, 2));
+  const argv = [...(o.wrap ?? []), process.execPath, BIN, 'serve', '--config', configPath];
+  const proc = start(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env } });
+  const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)"[^\n]*"msg":"netroot started"/, 20000);
+  const url = m[1]!;
+  const tok = /initial admin API token[^\n]*\n(nrt_\S+)/.exec(proc.output());
+  const token = tok?.[1] ?? '';
+  const self: Netroot = {
+    url,
+    token,
+    dataDir,
+    configPath,
+    proc,
+    stop: () => proc.stop(),
+    async api(method, path, body, tk = token, headers = {}) {
+      const res = await fetch(`${url}${path.startsWith('/api') || path.startsWith('/boot') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`, {
+        method,
+        headers: {
+          ...(tk ? { authorization: `Bearer ${tk}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    cli(args, opts = {}) {
+      return new Promise((resolveP) => {
+        const child = execFile(
+          process.execPath,
+          [BIN, ...args],
+          { env: { PATH: process.env.PATH, NETROOT_URL: url, NETROOT_TOKEN: opts.token ?? token }, timeout: 30000 },
+          (err, stdout, stderr) => {
+            const code = err ? ((err as { code?: unknown }).code as number) ?? 1 : 0;
+            resolveP({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+          },
+        );
+        child.stdin?.end(opts.input ?? '');
+      });
+    },
+  };
+  return self;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

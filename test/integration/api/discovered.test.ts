@@ -1,0 +1,57 @@
+/** Discovered MACs: recorded by the boot front ends, listed, registered as nodes; events per node. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { configSchema } from '../../../server/config/schema.js';
+import { startService } from '../../../server/main.js';
+import { removeDir } from '../../helpers/service.js';
+
+test('discovered MACs are listed and can be registered; timeline events are served', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'nrdisc-'));
+  let admin = '';
+  const svc = await startService(configSchema.parse({ dataDir, http: { port: 0 } }), { log: pino({ level: 'silent' }), onAdminToken: (s) => (admin = s) });
+  const api = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${svc.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: r.status, body: (await r.json().catch(() => undefined)) as any };
+  };
+  try {
+    const mac = '52:54:00:be:ef:01';
+    svc.recorder.discovery({ mac, arch: 7, vendorClass: 'PXEClient:Arch:00007:UNDI:003000', userClass: null, uuid: null, relay: null, via: 'dhcp' });
+    svc.recorder.discovery({ mac, arch: null, vendorClass: null, userClass: 'iPXE', uuid: null, relay: null, via: 'http' });
+    await svc.recorder.flush();
+    const list = await api('GET', '/discovered');
+    assert.equal(list.body.total, 1);
+    assert.deepEqual([list.body.items[0].arch, list.body.items[0].userClass, list.body.items[0].vendorClass], [7, 'iPXE', 'PXEClient:Arch:00007:UNDI:003000']);
+    const bad = await api('POST', `/discovered/${mac}/register`, { fqdn: 'new.lab.example', ipv4: 'x' });
+    assert.equal(bad.body.error.field, 'ipv4');
+    assert.equal((await api('POST', '/discovered/52:54:00:00:00:99/register', { fqdn: 'n.lab.example', ipv4: '10.9.9.9' })).status, 404);
+    const reg = await api('POST', `/discovered/${mac}/register`, { fqdn: 'new.lab.example', ipv4: '10.9.9.1' });
+    assert.equal(reg.status, 201);
+    assert.equal(reg.body.mac, mac);
+    assert.equal((await api('GET', '/discovered')).body.total, 0);
+
+    svc.recorder.sink({ mac, kind: 'dhcp.offer', detail: { ip: '10.9.9.1' } });
+    svc.recorder.sink({ mac, kind: 'dhcp.ack', detail: { ip: '10.9.9.1' } });
+    await svc.recorder.flush();
+    const ev = await api('GET', '/nodes/new.lab.example/events');
+    assert.deepEqual(ev.body.items.map((e: { kind: string }) => e.kind), ['dhcp.discover', 'dhcp.offer', 'dhcp.ack']);
+    const after = await api('GET', `/nodes/new.lab.example/events?after=${ev.body.items[1].id}`);
+    assert.deepEqual(after.body.items.map((e: { kind: string }) => e.kind), ['dhcp.ack']);
+    const node = await api('GET', '/nodes/new.lab.example');
+    assert.equal(node.body.lastEvent.kind, 'dhcp.ack');
+    svc.recorder.discovery({ mac: '52:54:00:be:ef:02', arch: 0, vendorClass: null, userClass: null, uuid: null, relay: '10.1.0.1', via: 'dhcp' });
+    await svc.recorder.flush();
+    assert.equal((await api('DELETE', '/discovered/52:54:00:be:ef:02')).status, 204);
+    assert.equal((await api('DELETE', '/discovered/52:54:00:be:ef:02')).status, 404);
+  } finally {
+    await svc.close();
+    removeDir(dataDir);
+  }
+});
