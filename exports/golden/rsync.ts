@@ -20,6 +20,8 @@ export interface RsyncOptions {
   /** ssh binary (default "ssh"). */
   ssh?: string;
   rsync?: string;
+  /** Extra rsync arguments placed before the source (e.g. --bwlimit in tests). */
+  extra?: readonly string[];
 }
 
 /** The `-e` command: netroot's key, known_hosts and strict checking; never a password prompt. */
@@ -60,6 +62,7 @@ export function rsyncArgv(o: RsyncOptions): string[] {
     ...(o.linkDest ? [`--link-dest=${o.linkDest}`] : []),
     ...SEED_EXCLUDES.map((d) => `--exclude=${d}/*`),
     ...(o.excludes ?? []).map((e) => `--exclude=${e}`),
+    ...(o.extra ?? []),
     '-e', sshCommand(host, o.identity, o.ssh).join(' '),
     `${host.user}@${addr}:${src}`,
     o.dest.endsWith('/') ? o.dest : `${o.dest}/`,

@@ -18,9 +18,10 @@ function splitRel(rel: string): string[] {
 
 /**
  * Resolves `rel` (a path inside the root, leading slash optional) to a host path whose parent
- * directories contain no symlink leading outside the root. The final component is NOT followed.
+ * directories contain no symlink leading outside the root. The final component is followed only
+ * when followFinal is set.
  */
-export async function resolveInRoot(root: string, rel: string): Promise<string> {
+export async function resolveInRoot(root: string, rel: string, followFinal = false): Promise<string> {
   const pending = splitRel(rel);
   const done: string[] = [];
   let links = 0;
@@ -30,7 +31,7 @@ export async function resolveInRoot(root: string, rel: string): Promise<string> 
       done.pop();
       continue;
     }
-    if (pending.length === 0) {
+    if (pending.length === 0 && !followFinal) {
       done.push(part);
       break;
     }

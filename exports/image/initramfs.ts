@@ -1,0 +1,133 @@
+/**
+ * The initramfs: dracut with the seed's modules (`nfs network base`, plus network-legacy on
+ * dracut >= 059, LAB-NOTES trap 2), the image's drivers, no host-only; built on the golden host
+ * over SSH and fetched by SFTP (the seed's way), or in the new root through chroot. The listing
+ * (lsinitrd, from the same dracut) is checked: nfs module present, modules of the right kernel.
+ */
+import { rename, chmod, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Runner } from '../runner.js';
+import type { GoldenSession } from '../golden/session.js';
+import { parseDracutVersion } from '../golden/preflight.js';
+import { dracutDrivers, dracutModules } from '../golden/prepare.js';
+
+export interface DracutArgs {
+  dracut?: string;
+  dracutVersion: number | null;
+  drivers: readonly string[];
+  out: string;
+  kver: string;
+}
+
+export function dracutArgv(a: DracutArgs): string[] {
+  const mods = dracutModules(a.dracutVersion);
+  const base = mods.filter((m) => m !== 'network-legacy');
+  return [
+    a.dracut ?? 'dracut', '--no-hostonly', '-a', base.join(' '),
+    ...(mods.includes('network-legacy') ? ['--add', 'network-legacy'] : []),
+    '--add-drivers', dracutDrivers(a.drivers).join(' '),
+    '-f', a.out, a.kver,
+  ];
+}
+
+export interface Listing {
+  dracutModules: string[];
+  files: string[];
+}
+
+/** lsinitrd output: a header with "dracut modules:" then the file list (ls -l lines). */
+export function parseLsinitrd(text: string): Listing {
+  const lines = text.split('\n');
+  const dracutModules: string[] = [];
+  const files: string[] = [];
+  let inMods = false;
+  for (const l of lines) {
+    if (/^dracut modules:/.test(l)) { inMods = true; continue; }
+    if (/^={10,}/.test(l)) { inMods = false; continue; }
+    if (inMods && /^[\w.-]+$/.test(l.trim())) { dracutModules.push(l.trim()); continue; }
+    const m = /^[-dlcbps][rwxsStT-]{9}\S*\s+.*\s(\S+)$/.exec(l);
+    if (m) files.push(m[1]!.replace(/^\.\//, ''));
+  }
+  return { dracutModules, files };
+}
+
+/** Problems that make an initramfs unfit for an NFS root of kernel kver ([] = fit). */
+export function checkListing(l: Listing, kver: string): string[] {
+  const p: string[] = [];
+  if (!l.dracutModules.includes('nfs')) p.push('initramfs: dracut module "nfs" missing');
+  if (!l.files.some((f) => f.includes(`lib/modules/${kver}/`))) p.push(`initramfs: no modules for kernel ${kver} (built for another kernel?)`);
+  return p;
+}
+
+export interface BuildArgs {
+  /** The new version's root (chroot mode builds inside it). */
+  root: string;
+  kver: string;
+  drivers: readonly string[];
+  /** Local destination (world-readable when done, LAB-NOTES trap 7). */
+  out: string;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface InitramfsBuilder {
+  /** Builds the image into args.out and returns lsinitrd's listing of it. */
+  build(args: BuildArgs): Promise<string>;
+}
+
+export interface ToolPaths {
+  dracut?: string;
+  lsinitrd?: string;
+}
+
+/** The seed's way: dracut on the golden host, fetched by SFTP. */
+export function goldenHostBuilder(session: GoldenSession, tools: ToolPaths = {}): InitramfsBuilder {
+  const dracut = tools.dracut ?? 'dracut';
+  return {
+    async build(a) {
+      const ver = parseDracutVersion((await session.exec([dracut, '--version'], { okCodes: [0, 1, 2], signal: a.signal })).stdout);
+      const tmp = `/tmp/netroot-initramfs-${randomBytes(6).toString('hex')}.img`;
+      try {
+        const argv = dracutArgv({ dracut, dracutVersion: ver, drivers: a.drivers, out: tmp, kver: a.kver });
+        a.log(`golden host ${session.host.name}: ${argv.join(' ')}`);
+        await session.exec(argv, { timeoutMs: 15 * 60_000, signal: a.signal });
+        const listing = (await session.exec([tools.lsinitrd ?? 'lsinitrd', tmp], { timeoutMs: 120_000, signal: a.signal })).stdout;
+        await session.fetchFile(tmp, a.out, 0o644);
+        return listing;
+      } finally {
+        await session.exec(['rm', '-f', tmp]).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** dracut inside the new root: /proc, /sys, /dev bound for it, always unmounted afterwards. */
+export function chrootBuilder(runner: Runner, tools: ToolPaths = {}): InitramfsBuilder {
+  const dracut = tools.dracut ?? 'dracut';
+  return {
+    async build(a) {
+      const mounted: string[] = [];
+      const rel = `/tmp/netroot-initramfs-${randomBytes(6).toString('hex')}.img`;
+      try {
+        for (const d of ['/proc', '/sys', '/dev']) {
+          await runner(['mount', '--bind', d, join(a.root, d)], { timeoutMs: 30_000 });
+          mounted.unshift(join(a.root, d));
+        }
+        const ver = parseDracutVersion((await runner(['chroot', a.root, dracut, '--version'], { okCodes: [0, 1, 2], signal: a.signal })).stdout);
+        const argv = ['chroot', a.root, ...dracutArgv({ dracut, dracutVersion: ver, drivers: a.drivers, out: rel, kver: a.kver })];
+        a.log(argv.join(' '));
+        await runner(argv, { timeoutMs: 15 * 60_000, signal: a.signal, onLine: (l) => a.log(l) });
+        const listing = (await runner(['chroot', a.root, tools.lsinitrd ?? 'lsinitrd', rel], { timeoutMs: 120_000, signal: a.signal })).stdout;
+        await rename(join(a.root, rel), a.out);
+        await chmod(a.out, 0o644);
+        return listing;
+      } finally {
+        for (const m of mounted) {
+          await runner(['umount', m], { timeoutMs: 30_000 }).catch(() => runner(['umount', '-l', m]).catch(() => undefined));
+        }
+        await rm(join(a.root, rel), { force: true });
+      }
+    },
+  };
+}

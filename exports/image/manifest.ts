@@ -1,0 +1,32 @@
+/** <version>/boot/manifest.json: what a version is, with sha256s of what nodes download. */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat, writeFile, rename } from 'node:fs/promises';
+
+export interface ManifestFile {
+  sha256: string;
+  size: number;
+}
+
+export interface Manifest {
+  image: string;
+  version: string;
+  createdAt: string;
+  kernel: string;
+  source: { host: string; address: string; path: string };
+  previous: string | null;
+  initramfs: { builtOn: 'golden' | 'chroot'; dracutModules: string[] };
+  files: Record<string, ManifestFile>;
+}
+
+export async function sha256File(path: string): Promise<ManifestFile> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return { sha256: h.digest('hex'), size: (await stat(path)).size };
+}
+
+export async function writeManifest(path: string, m: Manifest): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o644 });
+  await rename(tmp, path);
+}

@@ -1,0 +1,178 @@
+/**
+ * pullVersion: one pull of an image from its golden host into a new version, as a function the
+ * server's job runner calls with callbacks. rsync (--link-dest to the previous version) ->
+ * stateless steps -> kernel + initramfs -> checks -> manifest -> ready. Any failure, abort
+ * included, leaves the version `failed` (tree removed, or kept with keepFailed) and never touches
+ * other versions, so the active one keeps serving.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { runCommand, type Runner } from '../runner.js';
+import { openSession as defaultOpenSession, type GoldenSession } from '../golden/session.js';
+import { rsyncArgv, parseProgress2, type Progress } from '../golden/rsync.js';
+import type { GoldenHost, SshIdentity } from '../golden/types.js';
+import { makeStateless } from './stateless/make.js';
+import { newVersionName, validateImageName, validateVersionName, versionPaths } from './names.js';
+import { copyKernel, pickKernel } from './kernel.js';
+import { checkListing, chrootBuilder, goldenHostBuilder, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
+import { sha256File, writeManifest } from './manifest.js';
+import { removeVersionTree } from './tree.js';
+import type { PullLock, VersionStore } from './store.js';
+import type { ImageSettings, VersionRecord } from './types.js';
+
+export type PullStep = 'rsync' | 'stateless' | 'kernel' | 'initramfs' | 'check' | 'manifest';
+
+export interface PullHooks {
+  /** Progress of a step; rsync reports its --info=progress2 numbers, other steps 0 and 100. */
+  progress?: (step: PullStep, p: Progress) => void;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface PullOptions {
+  image: ImageSettings;
+  host: GoldenHost;
+  identity: SshIdentity;
+  imagesDir: string;
+  /** Version to link against (normally the active one); null for a first pull. */
+  prev: string | null;
+  store: VersionStore;
+  /** When given, pullVersion takes the image's lock itself (else the caller holds it). */
+  lock?: PullLock;
+  /** Where nodes report "booted" (netroot's HTTP address); null = no booted unit. */
+  bootReport: { server: string; port: number } | null;
+  /** Keep a failed version's partial tree for inspection (default: remove it). */
+  keepFailed?: boolean;
+  runner?: Runner;
+  openSession?: (host: GoldenHost, id: SshIdentity) => Promise<GoldenSession>;
+  /** dracut/lsinitrd paths (default from PATH, on the golden host or in the root). */
+  tools?: ToolPaths;
+  /** Extra rsync arguments (tests: --bwlimit). */
+  rsyncExtra?: string[];
+  /** Version name (default: a UTC timestamp). */
+  version?: string;
+  now?: () => Date;
+}
+
+export class PullError extends Error {
+  constructor(readonly image: string, readonly version: string, readonly step: PullStep | 'setup', override readonly cause: unknown) {
+    super(`pull ${image}/${version} failed at ${step}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'PullError';
+  }
+}
+
+export class PullBusyError extends Error {
+  constructor(readonly image: string) {
+    super(`image: a pull of ${image} is already running`);
+    this.name = 'PullBusyError';
+  }
+}
+
+const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
+
+export async function pullVersion(o: PullOptions, hooks: PullHooks = {}): Promise<VersionRecord> {
+  const image = validateImageName(o.image.name);
+  if (o.prev !== null) validateVersionName(o.prev);
+  const release = o.lock ? await o.lock.tryAcquire(image) : null;
+  if (o.lock && !release) throw new PullBusyError(image);
+  try {
+    return await pullLocked(o, hooks, image);
+  } finally {
+    await release?.();
+  }
+}
+
+async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Promise<VersionRecord> {
+  const log = hooks.log ?? (() => undefined);
+  const progress = hooks.progress ?? (() => undefined);
+  const runner = o.runner ?? runCommand;
+  const now = (o.now ?? (() => new Date()))();
+  const existing = (await o.store.list(image)).map((v) => v.version);
+  const version = o.version !== undefined ? validateVersionName(o.version) : newVersionName(existing, now);
+  const paths = versionPaths(o.imagesDir, image, version);
+  const prevRoot = o.prev !== null ? versionPaths(o.imagesDir, image, o.prev).root : null;
+  const rec: VersionRecord = { image, version, state: 'building', createdAt: now.toISOString() };
+  await o.store.create(rec);
+  let step: PullStep | 'setup' = 'setup';
+  let session: GoldenSession | null = null;
+  try {
+    await mkdir(paths.root, { recursive: true, mode: 0o755 });
+    await mkdir(paths.boot, { recursive: true, mode: 0o755 });
+
+    step = 'rsync';
+    const linkDest = prevRoot && (await stat(prevRoot).then((s) => s.isDirectory(), () => false)) ? prevRoot : null;
+    const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: o.image.excludes, extra: o.rsyncExtra });
+    log(`rsync from ${o.host.user}@${o.host.address}:${o.host.sourcePath}${linkDest ? ` (unchanged files linked to ${o.prev})` : ''}`);
+    // 24 = "some files vanished before they could be transferred": normal on a live system.
+    await runner(argv, {
+      timeoutMs: 0, signal: hooks.signal, okCodes: [0, 24],
+      onLine: (line) => {
+        const p = parseProgress2(line);
+        if (p) progress('rsync', p);
+        else log(line);
+      },
+    });
+    progress('rsync', DONE);
+
+    step = 'stateless';
+    hooks.signal?.throwIfAborted();
+    const reports = await makeStateless(paths.root, {
+      state: o.image.state, hostKeys: o.image.hostKeys, rwtab: o.image.rwtab, statetab: o.image.statetab, bootReport: o.bootReport,
+    });
+    for (const r of reports) if (r.changed.length) log(`stateless ${r.step}: ${r.changed.join(' ')}`);
+    progress('stateless', DONE);
+
+    step = 'kernel';
+    hooks.signal?.throwIfAborted();
+    const kver = await pickKernel(paths.root, o.image.kernel);
+    await copyKernel(paths.root, kver, paths.kernel);
+    log(`kernel ${kver}`);
+    progress('kernel', DONE);
+
+    step = 'initramfs';
+    hooks.signal?.throwIfAborted();
+    let builder: InitramfsBuilder;
+    if (o.image.initramfs === 'golden') {
+      session = await (o.openSession ?? defaultOpenSession)(o.host, o.identity);
+      builder = goldenHostBuilder(session, o.tools);
+    } else {
+      builder = chrootBuilder(runner, o.tools);
+    }
+    const listingText = await builder.build({ root: paths.root, kver, drivers: o.image.drivers, out: paths.initramfs, log, signal: hooks.signal });
+    session?.close();
+    session = null;
+    progress('initramfs', DONE);
+
+    step = 'check';
+    const listing = parseLsinitrd(listingText);
+    const problems = checkListing(listing, kver);
+    for (const [what, p] of [['kernel', paths.kernel], ['initramfs', paths.initramfs]] as const) {
+      const s = await stat(p).catch(() => null);
+      if (!s || s.size === 0) problems.push(`${what}: ${p} missing or empty`);
+      else if ((s.mode & 0o004) === 0) problems.push(`${what}: ${p} is not world-readable`);
+    }
+    if (problems.length) throw new Error(problems.join('; '));
+    progress('check', DONE);
+
+    step = 'manifest';
+    await writeManifest(paths.manifest, {
+      image, version, createdAt: rec.createdAt, kernel: kver,
+      source: { host: o.host.name, address: o.host.address, path: o.host.sourcePath },
+      previous: linkDest ? o.prev : null,
+      initramfs: { builtOn: o.image.initramfs, dracutModules: listing.dracutModules },
+      files: { 'boot/vmlinuz': await sha256File(paths.kernel), 'boot/initramfs.img': await sha256File(paths.initramfs) },
+    });
+    progress('manifest', DONE);
+
+    await o.store.update(image, version, { state: 'ready', kernel: kver });
+    log(`version ${version} ready`);
+    return { ...rec, state: 'ready', kernel: kver };
+  } catch (e) {
+    session?.close();
+    const err = new PullError(image, version, step, e);
+    const kept = o.keepFailed === true;
+    if (!kept) await removeVersionTree(o.imagesDir, image, version).catch(() => undefined);
+    await o.store.update(image, version, { state: 'failed', error: err.message, kept });
+    log(err.message);
+    throw err;
+  }
+}
