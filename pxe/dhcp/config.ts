@@ -43,6 +43,7 @@ export interface DhcpServerOptions {
   rivals?: RivalPolicy;
   /** Probe for rivals at start(). Default true. */
   detectRivalsAtStart?: boolean;
+  /** How long a rival probe listens; default 5000 (dnsmasq pings an address ~3 s before offering it). */
   rivalProbeMs?: number;
   /** Ports, overridable for tests. Defaults 67, 68, 4011. */
   ports?: { server?: number; client?: number; proxy?: number };
@@ -151,7 +152,7 @@ export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
     proxyAnswerAll: o.proxyAnswerAll ?? false,
     rivals,
     detectRivalsAtStart: o.detectRivalsAtStart ?? true,
-    rivalProbeMs: o.rivalProbeMs ?? 2000,
+    rivalProbeMs: o.rivalProbeMs ?? 5000,
     ports: { server: port(o.ports?.server, 67, 'ports.server'), client: port(o.ports?.client, 68, 'ports.client'), proxy: port(o.ports?.proxy, 4011, 'ports.proxy') },
     maxInFlight: o.maxInFlight ?? 512,
   };

@@ -103,7 +103,8 @@ export class DhcpHandler {
     if (req.op !== Op.Request) return this.ignore('not-request');
     const type = messageType(req);
     if (type === null) return this.ignore('no-message-type'); // plain BOOTP is not served
-    bump(this.counters.received, messageTypeName(type));
+    // Unknown types share one counter so garbage cannot grow the metric's label set.
+    bump(this.counters.received, type >= MessageType.Discover && type <= MessageType.Inform ? messageTypeName(type) : 'OTHER');
     const mac = packetMac(req);
     if (!mac) return this.ignore('not-ethernet');
     if (this.ownXids.has(req.xid)) return this.ignore('own-probe');
