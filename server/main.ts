@@ -15,6 +15,10 @@ import { NodeRegistry } from './registry/nodes.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
+import { fileURLToPath } from 'node:url';
+
+/** The web UI's files (web/ at the top of the project; compiled code runs from dist/server). */
+const WEB_DIR = fileURLToPath(new URL('../../web', import.meta.url));
 
 export interface Service {
   config: Config;
@@ -65,7 +69,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       opts.onAdminToken?.(admin);
     }
 
-    const app = createApp({ store, registry, tokens, health, version: VERSION }, { ...config.http, log });
+    const app = createApp({ store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus }, { ...config.http, log, webDir: WEB_DIR });
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.listen, () => resolve(s));
       s.once('error', reject);

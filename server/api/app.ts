@@ -14,6 +14,7 @@ import { discoveredRoutes } from './routes/discovered.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { liveRoutes } from './routes/live.js';
 import type { TokenRecord } from '../store/types.js';
 
 export const API_BASE = '/api/v1';
@@ -26,10 +27,12 @@ export interface AppOptions {
   extraRoutes?: RouteDef[];
   /** Mounted before the API: e.g. ['/boot', bootHandler]. */
   mounts?: [string, RequestHandler][];
+  /** Directory of the web UI's static files, served at /. */
+  webDir?: string;
 }
 
 export function apiRoutes(d: ApiDeps, extra: RouteDef[] = []): RouteDef[] {
-  return [...systemRoutes(d), ...nodeRoutes(d), ...discoveredRoutes(d), ...tokenRoutes(d), ...extra];
+  return [...systemRoutes(d), ...nodeRoutes(d), ...discoveredRoutes(d), ...tokenRoutes(d), ...liveRoutes(d), ...extra];
 }
 
 async function authenticate(d: ApiDeps, req: Request): Promise<TokenRecord> {
@@ -99,6 +102,10 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
   router.use((req, _res, next) => next(new AppError(ErrorCode.NotFound, `no API route ${req.method} ${API_BASE}${req.path}`)));
   app.use(API_BASE, router);
   app.use(API_BASE, errorHandler(opts.log));
+  if (opts.webDir) {
+    // The admin UI: static files, no build step; it talks only to the API above.
+    app.use(express.static(opts.webDir, { index: 'index.html', maxAge: 0, etag: true }));
+  }
   return app;
 }
 

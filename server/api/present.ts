@@ -1,9 +1,10 @@
 /** JSON shapes the API returns (times as ISO 8601). */
-import type { DiscoveredRecord, EventRecord, NodeRecord, TokenRecord } from '../store/types.js';
+import type { BootStatus, DiscoveredRecord, EventRecord, NodeRecord, TokenRecord } from '../store/types.js';
+import type { BootState } from '../registry/boot-state.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function presentNode(n: NodeRecord, last?: EventRecord) {
+export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootState) {
   return {
     mac: n.mac,
     fqdn: n.fqdn,
@@ -16,7 +17,9 @@ export function presentNode(n: NodeRecord, last?: EventRecord) {
     enabled: n.enabled,
     createdAt: iso(n.createdAt),
     updatedAt: iso(n.updatedAt),
-    lastEvent: last ? { kind: last.kind, at: iso(last.at) } : null,
+    lastEvent: status ? { kind: status.lastKind, at: iso(status.lastAt) } : null,
+    lastBootedAt: status ? iso(status.bootedAt) : null,
+    bootState: state ?? 'never',
   };
 }
 

@@ -27,6 +27,8 @@ export const configSchema = z.strictObject({
     maxPerNode: z.number().int().min(10).default(1000),
     /** Drop events older than this. */
     maxAgeDays: z.number().min(0.001).default(30),
+    /** A boot with no progress for this long is shown as stuck. */
+    stuckAfterSec: z.number().int().min(10).default(600),
   }).prefault({}),
 });
 

@@ -91,12 +91,27 @@ export interface EventRecord {
   at: number;
 }
 
+/** Summary of a MAC's timeline: its last event, when its last boot started, when it last booted. */
+export interface BootStatus {
+  mac: string;
+  lastId: number;
+  lastKind: BootEventKind;
+  lastAt: number;
+  /** A boot starts with a PXE firmware/iPXE DHCP discover or a boot file fetch. */
+  startedAt: number | null;
+  bootedAt: number | null;
+}
+
 export interface EventRepo {
   append(events: Omit<EventRecord, 'id'>[]): Promise<EventRecord[]>;
   /** Newest last; afterId for incremental reads. */
   listForMac(mac: string, opts: { limit: number; afterId?: number }): Promise<EventRecord[]>;
-  /** The latest event of each MAC given. */
-  latestFor(macs: string[]): Promise<Map<string, EventRecord>>;
+  /** The boot status of each MAC given (absent: no events). */
+  statusFor(macs: string[]): Promise<Map<string, BootStatus>>;
+  /** Every MAC's boot status. */
+  statusAll(): Promise<BootStatus[]>;
+  /** Times of `booted` events since a moment (for boots-per-hour). */
+  bootedSince(since: number): Promise<number[]>;
   /** Drops events past the per-MAC cap and older than maxAgeMs; returns how many went. */
   prune(maxPerMac: number, olderThan: number): Promise<number>;
 }

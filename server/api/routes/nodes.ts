@@ -4,6 +4,7 @@ import type { ApiDeps } from '../deps.js';
 import { nodeCreateSchema, nodeImportSchema, nodePatchSchema } from '../../registry/schemas.js';
 import { presentEvent, presentNode } from '../present.js';
 import { nameField } from '../../registry/fields.js';
+import { bootState } from '../../registry/boot-state.js';
 
 const keyParams = z.strictObject({ key: z.string().min(1).max(253).describe('MAC address (any notation) or FQDN') });
 
@@ -34,8 +35,10 @@ export function nodeRoutes(d: ApiDeps) {
       responses: { 200: 'A page of nodes: {items, total, limit, offset}', 400: 'Invalid query' },
       async handle({ query }) {
         const page = await d.store.nodes.list(query);
-        const last = await d.store.events.latestFor(page.items.map((n) => n.mac));
-        return { body: { items: page.items.map((n) => presentNode(n, last.get(n.mac))), total: page.total, limit: query.limit, offset: query.offset } };
+        const st = await d.store.events.statusFor(page.items.map((n) => n.mac));
+        const now = Date.now();
+        const items = page.items.map((n) => presentNode(n, st.get(n.mac), bootState(st.get(n.mac), now, d.stuckAfterMs)));
+        return { body: { items, total: page.total, limit: query.limit, offset: query.offset } };
       },
     }),
     route({
@@ -74,8 +77,8 @@ export function nodeRoutes(d: ApiDeps) {
       responses: { 200: 'The node', 404: 'No such node' },
       async handle({ params }) {
         const n = await d.registry.find(params.key);
-        const last = await d.store.events.latestFor([n.mac]);
-        return { body: presentNode(n, last.get(n.mac)) };
+        const st = (await d.store.events.statusFor([n.mac])).get(n.mac);
+        return { body: presentNode(n, st, bootState(st, Date.now(), d.stuckAfterMs)) };
       },
     }),
     route({

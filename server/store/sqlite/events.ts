@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { BootEventKind } from '../../../pxe/boot/events.js';
-import type { EventRecord, EventRepo } from '../types.js';
+import type { BootStatus, EventRecord, EventRepo } from '../types.js';
 
 interface Row {
   id: number;
@@ -8,6 +8,15 @@ interface Row {
   kind: string;
   detail: string;
   at: number;
+}
+
+interface StatusRow {
+  mac: string;
+  last_id: number;
+  last_kind: string;
+  last_at: number;
+  started_at: number | null;
+  booted_at: number | null;
 }
 
 const fromRow = (r: Row): EventRecord => ({
@@ -18,14 +27,51 @@ const fromRow = (r: Row): EventRecord => ({
   at: r.at,
 });
 
+const fromStatus = (r: StatusRow): BootStatus => ({
+  mac: r.mac,
+  lastId: r.last_id,
+  lastKind: r.last_kind as BootEventKind,
+  lastAt: r.last_at,
+  startedAt: r.started_at,
+  bootedAt: r.booted_at,
+});
+
+/**
+ * Does this event start a boot? A DHCP discover from PXE firmware or iPXE (vendor class
+ * PXEClient; the installed OS's DHCP client sends none), or a boot file fetched.
+ */
+export function startsBoot(kind: string, detail: Record<string, unknown>): boolean {
+  if (kind === 'tftp.file' || kind === 'http.script') return true;
+  return kind === 'dhcp.discover' && typeof detail.vendorClass === 'string' && detail.vendorClass.startsWith('PXEClient');
+}
+
 export function sqliteEvents(db: Database.Database): EventRepo {
   const insert = db.prepare('INSERT INTO events (mac, kind, detail, at) VALUES (?, ?, ?, ?)');
+  const upsertStatus = db.prepare(
+    `INSERT INTO boot_status (mac, last_id, last_kind, last_at, started_at, booted_at)
+     VALUES (@mac, @id, @kind, @at, @started, @booted)
+     ON CONFLICT(mac) DO UPDATE SET last_id = excluded.last_id, last_kind = excluded.last_kind, last_at = excluded.last_at,
+       started_at = coalesce(excluded.started_at, started_at), booted_at = coalesce(excluded.booted_at, booted_at)`,
+  );
   const appendMany = db.transaction((list: Omit<EventRecord, 'id'>[]) =>
-    list.map((e) => ({ ...e, id: Number(insert.run(e.mac, e.kind, JSON.stringify(e.detail), e.at).lastInsertRowid) })),
+    list.map((e) => {
+      const id = Number(insert.run(e.mac, e.kind, JSON.stringify(e.detail), e.at).lastInsertRowid);
+      upsertStatus.run({
+        mac: e.mac,
+        id,
+        kind: e.kind,
+        at: e.at,
+        started: startsBoot(e.kind, e.detail) ? e.at : null,
+        booted: e.kind === 'booted' ? e.at : null,
+      });
+      return { ...e, id };
+    }),
   );
   const recent = db.prepare<[string, number], Row>('SELECT * FROM (SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
   const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');
-  const latest = db.prepare<[string], Row>('SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT 1');
+  const status = db.prepare<[string], StatusRow>('SELECT * FROM boot_status WHERE mac = ?');
+  const statusAll = db.prepare<[], StatusRow>('SELECT * FROM boot_status');
+  const bootedSince = db.prepare<[number], { at: number }>("SELECT at FROM events WHERE kind = 'booted' AND at >= ? ORDER BY at");
   const pruneAge = db.prepare<[number]>('DELETE FROM events WHERE at < ?');
   // Per-MAC cap: delete everything older than the cap-th newest event of that MAC.
   const overCap = db.prepare<[number], { mac: string }>('SELECT mac FROM events GROUP BY mac HAVING count(*) > ?');
@@ -37,11 +83,11 @@ export function sqliteEvents(db: Database.Database): EventRepo {
     for (const { mac } of overCap.all(maxPerMac)) n += pruneMac.run(mac, mac, maxPerMac - 1).changes;
     return n;
   });
-  const latestMany = db.transaction((macs: string[]) => {
-    const m = new Map<string, EventRecord>();
+  const statusMany = db.transaction((macs: string[]) => {
+    const m = new Map<string, BootStatus>();
     for (const mac of macs) {
-      const r = latest.get(mac);
-      if (r) m.set(mac, fromRow(r));
+      const r = status.get(mac);
+      if (r) m.set(mac, fromStatus(r));
     }
     return m;
   });
@@ -52,8 +98,14 @@ export function sqliteEvents(db: Database.Database): EventRepo {
     async listForMac(mac, { limit, afterId }) {
       return (afterId === undefined ? recent.all(mac, limit) : after.all(mac, afterId, limit)).map(fromRow);
     },
-    async latestFor(macs) {
-      return latestMany(macs);
+    async statusFor(macs) {
+      return statusMany(macs);
+    },
+    async statusAll() {
+      return statusAll.all().map(fromStatus);
+    },
+    async bootedSince(since) {
+      return bootedSince.all(since).map((r) => r.at);
     },
     async prune(maxPerMac, olderThan) {
       return prune(maxPerMac, olderThan);

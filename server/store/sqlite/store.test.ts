@@ -71,12 +71,19 @@ test('events: append, incremental read, latest, retention by count and age', asy
   await s.events.append([{ mac: '52:54:00:00:00:02', kind: 'booted', detail: {}, at: 5 }]);
   assert.equal((await s.events.listForMac(mac, { limit: 5 })).map((e) => e.detail.i).join(), '15,16,17,18,19');
   assert.equal((await s.events.listForMac(mac, { limit: 3, afterId: evs[9]!.id })).map((e) => e.detail.i).join(), '10,11,12');
-  const latest = await s.events.latestFor([mac, '52:54:00:00:00:02', '52:54:00:00:00:03']);
-  assert.equal(latest.get(mac)?.detail.i, 19);
-  assert.equal(latest.size, 2);
+  const st = await s.events.statusFor([mac, '52:54:00:00:00:02', '52:54:00:00:00:03']);
+  assert.equal(st.get(mac)?.lastAt, 1019);
+  assert.equal(st.get(mac)?.startedAt, null);
+  assert.equal(st.get('52:54:00:00:00:02')?.bootedAt, 5);
+  assert.equal(st.size, 2);
+  await s.events.append([{ mac, kind: 'dhcp.discover', detail: { vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }, at: 2000 }]);
+  assert.equal((await s.events.statusFor([mac])).get(mac)?.startedAt, 2000);
+  assert.deepEqual(await s.events.bootedSince(0), [5]);
+  assert.equal((await s.events.statusAll()).length, 2);
   const dropped = await s.events.prune(8, 100);
-  assert.equal(dropped, 12 + 1);
+  assert.equal(dropped, 13 + 1);
   assert.equal((await s.events.listForMac(mac, { limit: 100 })).length, 8);
+  assert.equal((await s.events.statusFor([mac])).get(mac)?.startedAt, 2000, 'the summary outlives pruned events');
 });
 
 test('discovered: upsert keeps first seen and known details, counts sightings', async () => {

@@ -37,15 +37,36 @@ test('discovered MACs are listed and can be registered; timeline events are serv
     assert.equal(reg.body.mac, mac);
     assert.equal((await api('GET', '/discovered')).body.total, 0);
 
+    // Live stream: a reader sees the next events of this MAC only.
+    const ac = new AbortController();
+    const stream = await fetch(`${svc.url}/api/v1/events/stream?mac=${mac}`, { headers: { authorization: `Bearer ${admin}` }, signal: ac.signal });
+    assert.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+    const reader = stream.body!.getReader();
+    let seen = '';
+    const until = async (re: RegExp) => {
+      while (!re.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
+    };
+    svc.recorder.sink({ mac: '52:54:00:00:00:77', kind: 'dhcp.offer', detail: {} });
     svc.recorder.sink({ mac, kind: 'dhcp.offer', detail: { ip: '10.9.9.1' } });
     svc.recorder.sink({ mac, kind: 'dhcp.ack', detail: { ip: '10.9.9.1' } });
     await svc.recorder.flush();
+    await until(/event: boot\ndata: [^\n]*"kind":"dhcp.ack"/);
+    assert.ok(!seen.includes('52:54:00:00:00:77'), 'other MACs are filtered out');
+    ac.abort();
     const ev = await api('GET', '/nodes/new.lab.example/events');
     assert.deepEqual(ev.body.items.map((e: { kind: string }) => e.kind), ['dhcp.discover', 'dhcp.offer', 'dhcp.ack']);
     const after = await api('GET', `/nodes/new.lab.example/events?after=${ev.body.items[1].id}`);
     assert.deepEqual(after.body.items.map((e: { kind: string }) => e.kind), ['dhcp.ack']);
     const node = await api('GET', '/nodes/new.lab.example');
     assert.equal(node.body.lastEvent.kind, 'dhcp.ack');
+    assert.equal(node.body.bootState, 'booting');
+    svc.recorder.sink({ mac, kind: 'booted', detail: {} });
+    await svc.recorder.flush();
+    assert.equal((await api('GET', '/nodes/new.lab.example')).body.bootState, 'booted');
+    const stats = await api('GET', '/stats');
+    assert.deepEqual(stats.body.nodes, { total: 1, enabled: 1, booted: 1, booting: 0, stuck: 0, never: 0 });
+    assert.equal(stats.body.bootsPerHour.length, 24);
+    assert.equal(stats.body.bootsPerHour[23].count, 1);
     svc.recorder.discovery({ mac: '52:54:00:be:ef:02', arch: 0, vendorClass: null, userClass: null, uuid: null, relay: '10.1.0.1', via: 'dhcp' });
     await svc.recorder.flush();
     assert.equal((await api('DELETE', '/discovered/52:54:00:be:ef:02')).status, 204);

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { EventEmitter } from 'node:events';
 import { createApp } from '../../../server/api/app.js';
 import { TokenService } from '../../../server/auth/tokens.js';
 import { Health } from '../../../server/health.js';
@@ -11,7 +12,7 @@ import { openSqliteStore } from '../../../server/store/sqlite/index.js';
 test('every documented operation is routed, and every route is documented', async () => {
   const store = openSqliteStore(':memory:');
   const app = createApp(
-    { store, registry: new NodeRegistry(store), tokens: new TokenService(store), health: new Health(), version: 'test' },
+    { store, registry: new NodeRegistry(store), tokens: new TokenService(store), health: new Health(), version: 'test', stuckAfterMs: 600_000, bus: new EventEmitter() },
     { bodyLimitBytes: 1 << 20, importLimitBytes: 1 << 20, log: pino({ level: 'silent' }) },
   );
   const server = app.listen(0, '127.0.0.1');
