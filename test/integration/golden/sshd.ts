@@ -1,0 +1,74 @@
+/**
+ * A real OpenSSH sshd for golden-host tests: 127.0.0.1 on a free high port, its own config, host
+ * key and authorized_keys in a temp dir. Runs as root (`sshd -D -e -f CONF`, absolute path, with
+ * the privilege-separation dir /run/sshd), stopped by PID.
+ */
+import { mkdir, writeFile, rmdir, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { run, start, type Started } from '../../helpers/proc.js';
+
+export const SSHD = '/usr/sbin/sshd';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export interface TestSshd {
+  port: number;
+  dir: string;
+  hostKeyPath: string;
+  /** Replaces the host key and restarts sshd on the same port (a re-installed golden host). */
+  rekey(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startSshd(dir: string, authorizedKey: string): Promise<TestSshd> {
+  if (!(await stat(SSHD).then(() => true, () => false))) throw new Error(`${SSHD} missing: install openssh-server (scripts/deps/golden.txt)`);
+  let createdRunSshd = false;
+  if (!(await stat('/run/sshd').then(() => true, () => false))) {
+    await mkdir('/run/sshd', { mode: 0o755 });
+    createdRunSshd = true;
+  }
+  await mkdir(dir, { recursive: true });
+  const hostKeyPath = join(dir, 'ssh_host_ed25519_key');
+  const port = await freePort();
+  await writeFile(join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o600 });
+  const conf = join(dir, 'sshd_config');
+  await writeFile(conf, [
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKeyPath}`, `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`, 'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
+    'Subsystem sftp internal-sftp', 'LogLevel VERBOSE', 'PrintMotd no', 'PrintLastLog no', 'UseDNS no', '',
+  ].join('\n'));
+  const keygen = async () => {
+    await run('rm', ['-f', hostKeyPath, `${hostKeyPath}.pub`]);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKeyPath]);
+  };
+  let proc: Started | null = null;
+  const launch = async () => {
+    proc = start(SSHD, ['-D', '-e', '-f', conf]);
+    await proc.waitFor(/Server listening on 127\.0\.0\.1 port/, 15000);
+  };
+  await keygen();
+  await launch();
+  return {
+    port, dir, hostKeyPath,
+    async rekey() {
+      await proc?.stop();
+      await keygen();
+      await launch();
+    },
+    async stop() {
+      await proc?.stop();
+      if (createdRunSshd) await rmdir('/run/sshd').catch(() => undefined);
+    },
+  };
+}
