@@ -43,7 +43,7 @@ async function waitForLog(path: string, re: RegExp, timeoutMs: number, ganesha: 
   }
 }
 
-export async function createGaneshaLab(): Promise<GaneshaLab> {
+export async function createGaneshaLab(opts: { precreateState?: boolean } = {}): Promise<GaneshaLab> {
   const dir = await mkdtemp(join(tmpdir(), 'nr-ganesha-lab-'));
   const lab = await Lab.create('nfs');
   let ganesha: Started | null = null;
@@ -60,7 +60,8 @@ export async function createGaneshaLab(): Promise<GaneshaLab> {
     const stateDir = join(dir, 'state');
     await mkdir(join(imagesDir, 'debian/1/root/etc'), { recursive: true });
     await writeFile(join(imagesDir, 'debian/1/root/etc/hostname-template'), 'netroot root image\n');
-    for (const n of [NODE_A, NODE_B]) await mkdir(join(stateDir, n.fqdn), { recursive: true });
+    await mkdir(stateDir, { recursive: true });
+    if (opts.precreateState ?? true) for (const n of [NODE_A, NODE_B]) await mkdir(join(stateDir, n.fqdn));
     const exportsFile = join(dir, 'netroot.conf');
     const mainConf = join(dir, 'ganesha.conf');
     await writeFile(mainConf, renderGaneshaMainConfig({ includePath: exportsFile, graceless: true }));
