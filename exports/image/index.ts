@@ -4,7 +4,7 @@ export { pullVersion, PullError, PullBusyError, type PullOptions, type PullHooks
 export { MemoryVersionStore, MemoryPullLock, type VersionStore, type VersionPatch, type PullLock } from './store.js';
 export { validateImageName, validateVersionName, versionPaths, imageDir, newVersionName, type VersionPaths } from './names.js';
 export { publishTarget, rollbackTarget, pinTarget, retentionPlan, PolicyError, type RetentionPlan } from './policy.js';
-export { removeVersionTree } from './tree.js';
+export { removeVersionTree, mountsUnder } from './tree.js';
 export { pickKernel, bootableKernels, compareKernelVersions, copyKernel } from './kernel.js';
 export {
   dracutArgv, parseLsinitrd, checkListing, goldenHostBuilder, chrootBuilder,

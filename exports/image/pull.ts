@@ -95,9 +95,13 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
   let step: PullStep | 'setup' = 'setup';
   let session: GoldenSession | null = null;
   try {
+    // Connect with ssh2 first: an unreachable or re-keyed host fails here with an error naming
+    // it (OpenSSH under rsync would refuse too, but with a vaguer message).
+    session = await (o.openSession ?? defaultOpenSession)(o.host, o.identity);
     await mkdir(paths.root, { recursive: true, mode: 0o755 });
     await mkdir(paths.boot, { recursive: true, mode: 0o755 });
 
+    session.close(); // idle during a long rsync; reopened for the golden-host dracut step
     step = 'rsync';
     const linkDest = prevRoot && (await stat(prevRoot).then((s) => s.isDirectory(), () => false)) ? prevRoot : null;
     const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: o.image.excludes, extra: o.rsyncExtra });
@@ -132,14 +136,13 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     hooks.signal?.throwIfAborted();
     let builder: InitramfsBuilder;
     if (o.image.initramfs === 'golden') {
+      session.close();
       session = await (o.openSession ?? defaultOpenSession)(o.host, o.identity);
       builder = goldenHostBuilder(session, o.tools);
     } else {
       builder = chrootBuilder(runner, o.tools);
     }
     const listingText = await builder.build({ root: paths.root, kver, drivers: o.image.drivers, out: paths.initramfs, log, signal: hooks.signal });
-    session?.close();
-    session = null;
     progress('initramfs', DONE);
 
     step = 'check';
@@ -163,6 +166,8 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     });
     progress('manifest', DONE);
 
+    session.close();
+    session = null;
     await o.store.update(image, version, { state: 'ready', kernel: kver });
     log(`version ${version} ready`);
     return { ...rec, state: 'ready', kernel: kver };

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendFile, unlink } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendFile, unlink } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import {
   rollbackTarget, pinTarget, publishTarget, removeVersionTree, FSTAB, type ImageSettings, type PullOptions,
 } from '../../../exports/image/index.js';
 import { runCommand, type Runner } from '../../../exports/runner.js';
+import { mountsUnder } from '../../../exports/image/tree.js';
 
 let tmp = '';
 let sshd: TestSshd;
@@ -272,6 +273,42 @@ test('names escaping the images tree are refused before anything happens', async
   await assert.rejects(pullVersion(opts({ image: { ...image, name: '../etc' } })), /image:/);
   await assert.rejects(pullVersion(opts({ prev: '../../x' })), /version:/);
   assert.equal((await store.list('../etc')).length, 0);
+});
+
+test('chroot mode: dracut runs inside the new root with /proc /sys /dev bound, all unmounted after', async () => {
+  const root2 = join(tmp, 'golden-root-chroot');
+  await buildFixtureRoot(root2, { chrootShell: true });
+  const host2 = { ...host, name: 'golden2', sourcePath: root2 };
+  const img2 = { ...image, name: 'chrooted', initramfs: 'chroot' as const };
+  const rec = await pullVersion(opts({ image: img2, host: host2, version: 'c1', tools: { dracut: '/usr/bin/dracut', lsinitrd: '/usr/bin/lsinitrd' } }));
+  assert.equal(rec.state, 'ready');
+  const p = versionPaths(imagesDir, 'chrooted', 'c1');
+  assert.deepEqual(await mountsUnder(p.dir), []);
+  assert.match(await readFile(p.initramfs, 'utf8'), /--add-drivers nfs nfsv4 virtio_net -f \/tmp\/netroot-initramfs-\w+\.img 6\.1\.0-netroot-test/);
+  assert.equal((await stat(p.initramfs)).mode & 0o777, 0o644);
+  assert.deepEqual((await readdir(join(p.root, 'tmp'))), [], 'no initramfs left in the root');
+  assert.deepEqual(await readdir(join(p.root, 'proc')), []);
+  // A failing dracut in the chroot still unmounts everything before the tree is removed.
+  await assert.rejects(pullVersion(opts({ image: { ...img2, drivers: ['fail-dracut'] }, host: host2, version: 'c2', prev: 'c1',
+    tools: { dracut: '/usr/bin/dracut', lsinitrd: '/usr/bin/lsinitrd' } })), (e: unknown) => e instanceof PullError && e.step === 'initramfs');
+  assert.deepEqual(await mountsUnder(join(imagesDir, 'chrooted')), []);
+  assert.equal(await stat(versionPaths(imagesDir, 'chrooted', 'c2').dir).catch(() => null), null);
+  assert.ok((await stat('/dev/null')).isCharacterDevice());
+});
+
+test('removeVersionTree refuses a tree with a mount inside it (never deletes through a bind mount)', async () => {
+  const p = versionPaths(imagesDir, 'chrooted', 'c1');
+  const outside = join(tmp, 'precious');
+  await mkdir(outside);
+  await writeFile(join(outside, 'keep'), 'x');
+  await run('mount', ['--bind', outside, join(p.root, 'mnt')]);
+  try {
+    await assert.rejects(removeVersionTree(imagesDir, 'chrooted', 'c1'), /still has mounts/);
+  } finally {
+    await run('umount', [join(p.root, 'mnt')]);
+  }
+  assert.equal(await readFile(join(outside, 'keep'), 'utf8'), 'x');
+  await removeVersionTree(imagesDir, 'chrooted', 'c1');
 });
 
 test('a re-keyed golden host is refused by ssh2 and by the pull, naming the host', async () => {
