@@ -1,0 +1,343 @@
+/**
+ * Read-only TFTP server. The listening socket only takes requests; each accepted read request
+ * gets its own socket (its TID) and a ReadTransfer. Write requests are refused (error 2): netroot
+ * serves boot files and never lets a client write. Every request ends in a TransferRecord that is
+ * logged and handed to onTransfer (the service puts it on the node's timeline).
+ */
+import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Logger } from 'pino';
+import { decode, encode, encodeError, TftpDecodeError, type RequestPacket } from './codec.js';
+import { ErrorCode, MAX_BLKSIZE, MAX_WINDOWSIZE, Op, OpName } from './constants.js';
+import { TftpError, type FileHandler, type TftpClient, type TftpFile } from './files.js';
+import { NetasciiEncoder, toNetascii } from './netascii.js';
+import { negotiate } from './options.js';
+import { BufferSource, StreamSource, type BlockSource } from './source.js';
+import { ReadTransfer, type TransferOutcome } from './transfer.js';
+
+export interface TftpServerOptions {
+  handler: FileHandler;
+  /** Listen address; default 0.0.0.0. Transfer sockets bind the same address. */
+  host?: string;
+  /** Default 69. 0 picks a free port (tests). */
+  port?: number;
+  logger?: Logger;
+  onTransfer?: (record: TransferRecord) => void;
+  /** Concurrent transfers overall; further requests are dropped so the client retries. Default 500. */
+  maxTransfers?: number;
+  /** Concurrent transfers per client address. Default 4. */
+  maxPerClient?: number;
+  /** Largest blksize agreed to. Default 65464 (RFC 2348 maximum). */
+  maxBlksize?: number;
+  /** Largest windowsize agreed to. Default 64. */
+  maxWindowsize?: number;
+  /** First retransmission timeout when the client negotiates none, ms. Default 1000. */
+  timeoutMs?: number;
+  /** Backoff ceiling, ms. Default 8000. */
+  maxTimeoutMs?: number;
+  /** Timeouts in a row before a transfer is abandoned. Default 5. */
+  retries?: number;
+}
+
+export type TransferResultKind = TransferOutcome | 'refused';
+
+export interface TransferRecord {
+  client: TftpClient;
+  file: string;
+  mode: string;
+  result: TransferResultKind;
+  /** TFTP error code sent for a refused request. */
+  errorCode?: number;
+  error?: string;
+  bytes: number;
+  ms: number;
+  blksize: number;
+  windowsize: number;
+  blocks: number;
+  dataPackets: number;
+  retransmits: number;
+  ignoredAcks: number;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`tftp.${name}: must be an integer in 1-${max}, got ${v}`);
+  return v;
+}
+
+export class TftpServer {
+  private socket: Socket | null = null;
+  private readonly transfers = new Map<string, ReadTransfer>();
+  private readonly perClient = new Map<string, number>();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxTransfers: number;
+  private readonly maxPerClient: number;
+  private readonly maxBlksize: number;
+  private readonly maxWindowsize: number;
+  private readonly timeoutMs: number;
+  private readonly maxTimeoutMs: number;
+  private readonly retries: number;
+  /** Requests dropped by the caps (clients retry). */
+  dropped = 0;
+
+  constructor(private readonly opts: TftpServerOptions) {
+    if (typeof opts.handler !== 'function') throw new TypeError('tftp.handler: must be a function');
+    this.host = opts.host ?? '0.0.0.0';
+    if (isIP(this.host) !== 4) throw new RangeError(`tftp.host: not an IPv4 address: ${this.host}`);
+    this.port = opts.port ?? 69;
+    if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) throw new RangeError(`tftp.port: not a port: ${this.port}`);
+    this.maxTransfers = positiveInt('maxTransfers', opts.maxTransfers, 500);
+    this.maxPerClient = positiveInt('maxPerClient', opts.maxPerClient, 4);
+    this.maxBlksize = positiveInt('maxBlksize', opts.maxBlksize, MAX_BLKSIZE, MAX_BLKSIZE);
+    if (this.maxBlksize < 512) throw new RangeError(`tftp.maxBlksize: must be at least 512, got ${this.maxBlksize}`);
+    this.maxWindowsize = positiveInt('maxWindowsize', opts.maxWindowsize, 64, MAX_WINDOWSIZE);
+    this.timeoutMs = positiveInt('timeoutMs', opts.timeoutMs, 1000);
+    this.maxTimeoutMs = positiveInt('maxTimeoutMs', opts.maxTimeoutMs, 8000);
+    this.retries = positiveInt('retries', opts.retries, 5);
+  }
+
+  async start(): Promise<{ address: string; port: number }> {
+    const s = createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(this.port, this.host, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    s.on('error', (e) => this.opts.logger?.error({ err: e }, 'tftp: socket error'));
+    s.on('message', (msg, rinfo) => {
+      try {
+        this.onRequest(msg, rinfo);
+      } catch (e) {
+        this.opts.logger?.error({ err: e, client: rinfo.address }, 'tftp: request failed');
+      }
+    });
+    this.socket = s;
+    const a = s.address();
+    this.opts.logger?.info({ address: a.address, port: a.port }, 'tftp: listening');
+    return { address: a.address, port: a.port };
+  }
+
+  address(): { address: string; port: number } | null {
+    if (!this.socket) return null;
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  get activeTransfers(): number {
+    return this.transfers.size;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.socket;
+    this.socket = null;
+    const pending = [...this.transfers.values()].map((t) => {
+      t.abort('server stopping');
+      return t.done;
+    });
+    await Promise.all(pending);
+    if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private reply(buf: Buffer, to: RemoteInfo): void {
+    this.socket?.send(buf, to.port, to.address);
+  }
+
+  private onRequest(msg: Buffer, rinfo: RemoteInfo): void {
+    let pkt;
+    try {
+      pkt = decode(msg);
+    } catch (e) {
+      if (!(e instanceof TftpDecodeError)) throw e;
+      this.opts.logger?.debug({ client: rinfo.address, err: e.message }, 'tftp: malformed packet');
+      // Never answer something that may be an ERROR (no error loops, RFC 1350 section 7).
+      if (e.op !== Op.Error) this.reply(encodeError(ErrorCode.IllegalOperation, `Malformed packet: ${e.message}`), rinfo);
+      return;
+    }
+    const client = { address: rinfo.address, port: rinfo.port };
+    switch (pkt.op) {
+      case Op.Rrq:
+        void this.onRead(pkt, client, rinfo);
+        return;
+      case Op.Wrq:
+        this.refuse(pkt, client, rinfo, ErrorCode.AccessViolation, 'Access violation: read-only server');
+        return;
+      case Op.Error:
+        return;
+      default:
+        // DATA/ACK/OACK belong to a transfer port, not to the request port.
+        this.reply(encodeError(ErrorCode.IllegalOperation, `Illegal operation: ${OpName[pkt.op]} sent to the request port`), rinfo);
+    }
+  }
+
+  private refuse(pkt: RequestPacket, client: TftpClient, rinfo: RemoteInfo, code: number, message: string, started = Date.now()): void {
+    this.reply(encodeError(code, message), rinfo);
+    this.record({
+      client,
+      file: pkt.filename,
+      mode: pkt.mode.toLowerCase(),
+      result: 'refused',
+      errorCode: code,
+      error: message,
+      bytes: 0,
+      ms: Date.now() - started,
+      blksize: 0,
+      windowsize: 0,
+      blocks: 0,
+      dataPackets: 0,
+      retransmits: 0,
+      ignoredAcks: 0,
+    });
+  }
+
+  private record(r: TransferRecord): void {
+    const log = this.opts.logger;
+    if (log) {
+      const { client, file, bytes, ms, result, error } = r;
+      const line = { client: `${client.address}:${client.port}`, file, bytes, ms, result, error };
+      if (result === 'ok' || result === 'refused') log.info(line, 'tftp: transfer');
+      else log.warn(line, 'tftp: transfer');
+    }
+    try {
+      this.opts.onTransfer?.(r);
+    } catch (e) {
+      log?.error({ err: e }, 'tftp: onTransfer threw');
+    }
+  }
+
+  private async onRead(pkt: RequestPacket, client: TftpClient, rinfo: RemoteInfo): Promise<void> {
+    const started = Date.now();
+    const key = `${client.address}:${client.port}`;
+    // A repeated RRQ from the same client port while its transfer runs is a retransmission
+    // (our OACK or first DATA was lost or late): the running transfer's timer handles it.
+    if (this.transfers.has(key)) return;
+    const mode = pkt.mode.toLowerCase();
+    if (mode !== 'octet' && mode !== 'netascii') {
+      this.refuse(pkt, client, rinfo, ErrorCode.IllegalOperation, `Illegal operation: mode ${pkt.mode} not supported`);
+      return;
+    }
+    const perClient = this.perClient.get(client.address) ?? 0;
+    if (this.transfers.size >= this.maxTransfers || perClient >= this.maxPerClient) {
+      // Boot storm: dropping lets the client's own RRQ retransmission try again later, where an
+      // error would make firmware give up the boot.
+      this.dropped++;
+      this.opts.logger?.debug({ client: key, file: pkt.filename }, 'tftp: busy, request dropped');
+      return;
+    }
+    this.transfers.set(key, PLACEHOLDER);
+    this.perClient.set(client.address, perClient + 1);
+    const release = () => {
+      this.transfers.delete(key);
+      const n = (this.perClient.get(client.address) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(client.address);
+      else this.perClient.set(client.address, n);
+    };
+    let file: TftpFile | null;
+    try {
+      file = await this.opts.handler(pkt.filename, client);
+    } catch (e) {
+      release();
+      if (e instanceof TftpError) {
+        this.refuse(pkt, client, rinfo, e.code, e.message, started);
+      } else {
+        this.opts.logger?.error({ err: e, file: pkt.filename }, 'tftp: file handler failed');
+        this.refuse(pkt, client, rinfo, ErrorCode.NotDefined, 'Internal error', started);
+      }
+      return;
+    }
+    if (!file) {
+      release();
+      this.refuse(pkt, client, rinfo, ErrorCode.FileNotFound, 'File not found', started);
+      return;
+    }
+    if (!this.socket) {
+      release();
+      return;
+    }
+    await this.startTransfer(pkt, mode, file, client, key, started, release);
+  }
+
+  private async startTransfer(pkt: RequestPacket, mode: string, file: TftpFile, client: TftpClient, key: string, started: number, release: () => void): Promise<void> {
+    let data: Buffer | null = null;
+    let size: number | null = file.size;
+    if ('data' in file) {
+      data = mode === 'netascii' ? toNetascii(file.data) : file.data;
+      size = data.length;
+    } else if (mode === 'netascii') {
+      size = null; // converted size unknown before reading: tsize is left out
+    }
+    const n = negotiate(pkt.options, size, { maxBlksize: this.maxBlksize, maxWindowsize: this.maxWindowsize });
+    let source: BlockSource;
+    try {
+      if (data) source = new BufferSource(data, n.blksize);
+      else if ('open' in file) {
+        const stream = file.open();
+        source = new StreamSource(mode === 'netascii' ? stream.pipe(new NetasciiEncoder()) : stream, n.blksize);
+      } else throw new Error('file has neither data nor open()');
+    } catch (e) {
+      release();
+      this.refuse(pkt, client, this.asRinfo(client), ErrorCode.NotDefined, `Read error: ${(e as Error).message}`, started);
+      return;
+    }
+    const socket = createSocket('udp4');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, this.host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (e) {
+      source.close();
+      release();
+      socket.close();
+      this.refuse(pkt, client, this.asRinfo(client), ErrorCode.NotDefined, 'Internal error: no transfer socket', started);
+      this.opts.logger?.error({ err: e }, 'tftp: transfer socket');
+      return;
+    }
+    const oack = n.oack.length > 0 ? encode({ op: Op.Oack, options: n.oack }) : null;
+    const t = new ReadTransfer({
+      socket,
+      peer: client,
+      source,
+      windowsize: n.windowsize,
+      oack,
+      timeoutMs: n.timeoutMs ?? this.timeoutMs,
+      maxTimeoutMs: this.maxTimeoutMs,
+      retries: this.retries,
+    });
+    this.transfers.set(key, t);
+    t.start();
+    const r = await t.done;
+    release();
+    const rec: TransferRecord = {
+      client,
+      file: pkt.filename,
+      mode,
+      result: r.outcome,
+      bytes: r.bytes,
+      ms: Date.now() - started,
+      blksize: n.blksize,
+      windowsize: n.windowsize,
+      blocks: r.blocks,
+      dataPackets: r.dataPackets,
+      retransmits: r.retransmits,
+      ignoredAcks: r.ignoredAcks,
+    };
+    if (r.error !== undefined) rec.error = r.error;
+    this.record(rec);
+  }
+
+  private asRinfo(c: TftpClient): RemoteInfo {
+    return { address: c.address, port: c.port, family: 'IPv4', size: 0 };
+  }
+}
+
+/** Marks a client port whose request is being resolved (no transfer object yet). */
+const PLACEHOLDER = {
+  abort() {},
+  done: Promise.resolve({ outcome: 'aborted' as const, bytes: 0, blocks: 0, dataPackets: 0, retransmits: 0, ignoredAcks: 0, strangers: 0 }),
+} as unknown as ReadTransfer;
