@@ -5,6 +5,7 @@
  */
 import type { BootMode } from '../../pxe/boot/types.js';
 import type { BootEventKind, Discovery } from '../../pxe/boot/events.js';
+import type { LeaseStore } from '../../pxe/dhcp/leases.js';
 
 export type StateMode = 'nfs' | 'local';
 export type TokenRole = 'admin' | 'readonly';
@@ -47,7 +48,7 @@ export interface Page<T> {
 
 /** Thrown by create/update when a unique column (mac, fqdn, ipv4) is already taken. */
 export class UniqueViolation extends Error {
-  constructor(readonly field: 'mac' | 'fqdn' | 'ipv4' | 'name') {
+  constructor(readonly field: 'mac' | 'fqdn' | 'ipv4' | 'name' | 'version') {
     super(`unique violation on ${field}`);
     this.name = 'UniqueViolation';
   }
@@ -138,15 +139,111 @@ export interface TokenRepo {
 
 export interface ImageRecord {
   name: string;
+  /** Golden host it is pulled from (null: versions are added by hand or not yet configured). */
+  host: string | null;
+  /** Pipeline settings (excludes, rwtab, statetab, kernel args, drivers, state mode...), JSON. */
+  settings: Record<string, unknown>;
+  activeVersion: string | null;
   createdAt: number;
+  updatedAt: number;
 }
 
-/** Images grow with the golden-host pipeline; the registry only needs to know which exist. */
 export interface ImageRepo {
   list(): Promise<ImageRecord[]>;
   get(name: string): Promise<ImageRecord | null>;
-  create(name: string): Promise<ImageRecord>;
+  create(name: string, host?: string | null, settings?: Record<string, unknown>): Promise<ImageRecord>;
+  update(name: string, patch: { host?: string | null; settings?: Record<string, unknown>; activeVersion?: string | null }): Promise<ImageRecord>;
+  delete(name: string): Promise<boolean>;
   count(): Promise<number>;
+}
+
+export type VersionState = 'building' | 'ready' | 'failed' | 'removed';
+
+export interface VersionRow {
+  image: string;
+  version: string;
+  state: VersionState;
+  createdAt: number;
+  kernel: string | null;
+  error: string | null;
+  kept: boolean;
+  sizeBytes: number | null;
+}
+
+export interface VersionRepo {
+  /** Oldest first. */
+  list(image: string): Promise<VersionRow[]>;
+  get(image: string, version: string): Promise<VersionRow | null>;
+  create(v: VersionRow): Promise<void>;
+  update(image: string, version: string, patch: Partial<Omit<VersionRow, 'image' | 'version' | 'createdAt'>>): Promise<void>;
+  remove(image: string, version: string): Promise<void>;
+}
+
+export interface GoldenHostRecord {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  sourcePath: string;
+  /** The host key seen at registration (OpenSSH "type base64") and its SHA256 fingerprint. */
+  hostKey: string | null;
+  fingerprint: string | null;
+  /** True once the admin confirmed the fingerprint: pulls are allowed. */
+  pinned: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface GoldenHostRepo {
+  list(): Promise<GoldenHostRecord[]>;
+  get(name: string): Promise<GoldenHostRecord | null>;
+  create(h: Omit<GoldenHostRecord, 'createdAt' | 'updatedAt'>): Promise<GoldenHostRecord>;
+  update(name: string, patch: Partial<Omit<GoldenHostRecord, 'name' | 'createdAt' | 'updatedAt'>>): Promise<GoldenHostRecord>;
+  delete(name: string): Promise<boolean>;
+}
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobRecord {
+  id: number;
+  kind: string;
+  /** What the job works on, e.g. "image:centos7". */
+  target: string;
+  state: JobState;
+  step: string | null;
+  progress: { percent: number | null; bytes: number | null; rate: number | null } | null;
+  log: string;
+  result: Record<string, unknown> | null;
+  error: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface JobRepo {
+  create(kind: string, target: string, createdBy: string | null): Promise<JobRecord>;
+  get(id: number): Promise<JobRecord | null>;
+  list(q: { target?: string; state?: JobState; limit: number }): Promise<JobRecord[]>;
+  update(id: number, patch: Partial<Pick<JobRecord, 'state' | 'step' | 'progress' | 'result' | 'error' | 'startedAt' | 'finishedAt'>>): Promise<void>;
+  appendLog(id: number, text: string, maxBytes: number): Promise<void>;
+  /** Jobs left running by a crash: mark them failed at start. */
+  failInterrupted(at: number): Promise<number>;
+}
+
+export interface AuditRecord {
+  id: number;
+  at: number;
+  actor: string;
+  method: string;
+  path: string;
+  status: number;
+  summary: string;
+}
+
+export interface AuditRepo {
+  append(e: Omit<AuditRecord, 'id'>): Promise<void>;
+  list(q: { limit: number; before?: number }): Promise<AuditRecord[]>;
 }
 
 export interface Store {
@@ -156,6 +253,12 @@ export interface Store {
   events: EventRepo;
   tokens: TokenRepo;
   images: ImageRepo;
+  versions: VersionRepo;
+  goldenHosts: GoldenHostRepo;
+  jobs: JobRepo;
+  audit: AuditRepo;
+  /** DHCP dynamic pool leases (pxe/dhcp's LeaseStore contract). */
+  leases: LeaseStore;
   /** A quick liveness check for health reports. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -27,7 +27,7 @@ export function systemRoutes(d: ApiDeps) {
       responses: { 200: '{items}' },
       async handle() {
         const items = await d.store.images.list();
-        return { body: { items: items.map((i) => ({ name: i.name, createdAt: new Date(i.createdAt).toISOString() })) } };
+        return { body: { items: items.map((i) => ({ name: i.name, host: i.host, activeVersion: i.activeVersion, createdAt: new Date(i.createdAt).toISOString() })) } };
       },
     }),
     route({

@@ -6,9 +6,12 @@ import type { Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteDiscovered } from './discovered.js';
 import { sqliteEvents } from './events.js';
-import { sqliteImages } from './images.js';
+import { sqliteImages, sqliteVersions } from './images.js';
+import { sqliteGoldenHosts } from './golden.js';
+import { sqliteAudit, sqliteJobs } from './jobs.js';
 import { sqliteNodes } from './nodes.js';
 import { sqliteTokens } from './tokens.js';
+import { sqliteLeases } from './leases.js';
 
 export interface SqliteStore extends Store {
   /** The raw handle, for backup (SQLite online backup API). */
@@ -34,6 +37,11 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sql
     events: sqliteEvents(db),
     tokens: sqliteTokens(db, now),
     images: sqliteImages(db, now),
+    versions: sqliteVersions(db),
+    goldenHosts: sqliteGoldenHosts(db, now),
+    jobs: sqliteJobs(db, now),
+    audit: sqliteAudit(db),
+    leases: sqliteLeases(db),
     async ping() {
       ping.get();
     },

@@ -74,6 +74,76 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: DHCP pool leases, golden hosts, image settings and versions, jobs, audit log
+  `
+  CREATE TABLE leases (
+    ip         TEXT PRIMARY KEY,
+    ip_num     INTEGER NOT NULL,
+    mac        TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('offered','bound','declined')),
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX leases_mac ON leases(mac);
+  CREATE INDEX leases_num ON leases(ip_num);
+
+  CREATE TABLE golden_hosts (
+    name         TEXT PRIMARY KEY,
+    address      TEXT NOT NULL,
+    port         INTEGER NOT NULL,
+    user         TEXT NOT NULL,
+    source_path  TEXT NOT NULL,
+    host_key     TEXT,
+    fingerprint  TEXT,
+    pinned       INTEGER NOT NULL DEFAULT 0,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+  );
+
+  ALTER TABLE images ADD COLUMN host TEXT;
+  ALTER TABLE images ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE images ADD COLUMN active_version TEXT;
+  ALTER TABLE images ADD COLUMN updated_at INTEGER;
+
+  CREATE TABLE versions (
+    image       TEXT NOT NULL REFERENCES images(name) ON DELETE CASCADE,
+    version     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('building','ready','failed','removed')),
+    created_at  INTEGER NOT NULL,
+    kernel      TEXT,
+    error       TEXT,
+    kept        INTEGER NOT NULL DEFAULT 0,
+    size_bytes  INTEGER,
+    PRIMARY KEY (image, version)
+  );
+
+  CREATE TABLE jobs (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued','running','succeeded','failed','cancelled')),
+    step        TEXT,
+    progress    TEXT,
+    log         TEXT NOT NULL DEFAULT '',
+    result      TEXT,
+    error       TEXT,
+    created_by  TEXT,
+    created_at  INTEGER NOT NULL,
+    started_at  INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX jobs_target ON jobs(target, id);
+
+  CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    method  TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    status  INTEGER NOT NULL,
+    summary TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX audit_at ON audit(at);
+  `,
 ];
 
 /** Applies pending migrations; returns the schema version reached. */

@@ -120,3 +120,37 @@ test('data survives reopening; migrations are idempotent', async () => {
   assert.equal(s2.db.pragma('journal_mode', { simple: true }), 'wal');
   await s2.close();
 });
+
+test('images and versions: settings JSON, active version, version lifecycle', async () => {
+  const s = openSqliteStore(':memory:');
+  const i = await s.images.create('centos7', 'golden1', { excludes: ['/var/cache/*'] });
+  assert.deepEqual([i.host, i.settings, i.activeVersion], ['golden1', { excludes: ['/var/cache/*'] }, null]);
+  await assert.rejects(s.images.create('centos7'), (e: unknown) => e instanceof UniqueViolation && e.field === 'name');
+  await s.versions.create({ image: 'centos7', version: 'v1', state: 'building', createdAt: 1, kernel: null, error: null, kept: false, sizeBytes: null });
+  await s.versions.update('centos7', 'v1', { state: 'ready', kernel: '5.14.0', sizeBytes: 1234 });
+  await assert.rejects(s.versions.create({ image: 'centos7', version: 'v1', state: 'building', createdAt: 2, kernel: null, error: null, kept: false, sizeBytes: null }), UniqueViolation);
+  assert.deepEqual(await s.versions.get('centos7', 'v1'), { image: 'centos7', version: 'v1', state: 'ready', createdAt: 1, kernel: '5.14.0', error: null, kept: false, sizeBytes: 1234 });
+  assert.equal((await s.images.update('centos7', { activeVersion: 'v1' })).activeVersion, 'v1');
+  await s.versions.remove('centos7', 'v1');
+  assert.deepEqual(await s.versions.list('centos7'), []);
+});
+
+test('golden hosts, jobs with capped log, audit', async () => {
+  const s = openSqliteStore(':memory:');
+  await s.goldenHosts.create({ name: 'g1', address: '10.0.0.9', port: 22, user: 'root', sourcePath: '/', hostKey: null, fingerprint: null, pinned: false });
+  assert.equal((await s.goldenHosts.update('g1', { pinned: true, fingerprint: 'SHA256:x' })).pinned, true);
+  const j = await s.jobs.create('pull', 'image:centos7', 'admin');
+  assert.equal(j.state, 'queued');
+  await s.jobs.update(j.id, { state: 'running', startedAt: 5, progress: { percent: 50, bytes: 10, rate: 2 }, step: 'rsync' });
+  await s.jobs.appendLog(j.id, 'a'.repeat(100), 64);
+  await s.jobs.appendLog(j.id, 'END', 64);
+  const j2 = (await s.jobs.get(j.id))!;
+  assert.equal(j2.log.length, 64);
+  assert.ok(j2.log.endsWith('END'));
+  assert.deepEqual(j2.progress, { percent: 50, bytes: 10, rate: 2 });
+  assert.equal(await s.jobs.failInterrupted(9), 1);
+  assert.equal((await s.jobs.get(j.id))!.state, 'failed');
+  assert.equal((await s.jobs.list({ target: 'image:centos7', limit: 5 })).length, 1);
+  await s.audit.append({ at: 1, actor: 'admin', method: 'POST', path: '/api/v1/nodes', status: 201, summary: 'x' });
+  assert.equal((await s.audit.list({ limit: 10 })).length, 1);
+});
