@@ -49,7 +49,7 @@ export function uniqueViolation(e: unknown): UniqueViolation | null {
   if (err.code !== 'SQLITE_CONSTRAINT_UNIQUE' && err.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
   const m = /\.(\w+)$/.exec(err.message ?? '');
   const col = m?.[1];
-  return col === 'mac' || col === 'fqdn' || col === 'ipv4' || col === 'name' ? new UniqueViolation(col) : null;
+  return col === 'mac' || col === 'fqdn' || col === 'ipv4' || col === 'name' || col === 'version' ? new UniqueViolation(col) : null;
 }
 
 const SORT_COLUMNS: Record<NonNullable<NodeQuery['sort']>, string> = {
