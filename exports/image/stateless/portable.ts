@@ -160,7 +160,9 @@ post() {
   if command -v curl >/dev/null; then
     curl -fsS -m 10 -X POST -d '' "http://$host:$port$path" >/dev/null
   elif command -v wget >/dev/null; then
-    wget -q -T 10 -O /dev/null --post-data='' "http://$host:$port$path"
+    # Not wget -T: Debian 12's busybox wget segfaults with it. timeout(1) bounds it instead.
+    to=; command -v timeout >/dev/null && to="timeout 15"
+    $to wget -q -O /dev/null --post-data='' "http://$host:$port$path"
   elif command -v bash >/dev/null; then
     bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
       printf "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" "$3" "$1" >&3
@@ -206,6 +208,7 @@ After=network-online.target netroot-readonly-root.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+TimeoutStartSec=3min
 StandardOutput=journal+console
 ExecStart=${SCRIPT_DIR}/booted
 
