@@ -1,0 +1,59 @@
+/**
+ * Per-node iPXE scripts. Debian's iPXE is a 2019 build (LAB-NOTES): HTTP only, so the base URL
+ * must be http://. The kernel and initrd URLs end in "vmlinuz" and "initrd.img", which iPXE takes
+ * as the image names, so `initrd=initrd.img` on the command line finds the initrd under UEFI.
+ */
+import { kernelCmdline, type CmdlineOptions } from './cmdline.js';
+import type { BootDecision } from './decision.js';
+
+export interface IpxeOptions {
+  /** e.g. "http://10.0.0.1:8080" (no trailing slash needed). */
+  baseUrl: string;
+  /** Address of the NFS server in root= (usually netroot itself). */
+  nfsServer: string;
+  cmdline?: Omit<CmdlineOptions, 'initrdName'>;
+}
+
+export const KERNEL_NAME = 'vmlinuz';
+export const INITRD_NAME = 'initrd.img';
+
+/** Text safe on an iPXE echo line: no ${...} expansion, no operators. */
+export function ipxeText(s: string): string {
+  return s.replace(/[^A-Za-z0-9 .,:/()_@+=-]/g, '_');
+}
+
+export function bootBase(baseUrl: string): string {
+  if (!/^http:\/\/[^\s/$]+(\/[^\s$]*)?$/.test(baseUrl)) {
+    throw new RangeError(`baseUrl: must be an http:// URL (Debian's iPXE has no HTTPS): ${JSON.stringify(baseUrl)}`);
+  }
+  return baseUrl.replace(/\/+$/, '');
+}
+
+/** URL of a node's file under /boot (MAC in normal form). */
+export function bootUrl(baseUrl: string, mac: string, file: string): string {
+  return `${bootBase(baseUrl)}/boot/${mac}/${file}`;
+}
+
+/** The script for a node that boots, or the short "why not" script (prints and exits). */
+export function renderIpxeScript(d: BootDecision, opts: IpxeOptions): string {
+  if (!d.boot) return renderIpxeRefusal(d.message);
+  const { node, image } = d;
+  const cmdline = kernelCmdline(d, opts.nfsServer, { ...opts.cmdline, initrdName: INITRD_NAME });
+  return [
+    '#!ipxe',
+    `# netroot: ${ipxeText(node.fqdn)} (${node.mac}) image ${ipxeText(image.name)} version ${ipxeText(image.version)}`,
+    `echo netroot: booting ${ipxeText(node.fqdn)} with ${ipxeText(image.name)}/${ipxeText(image.version)}`,
+    `kernel ${bootUrl(opts.baseUrl, node.mac, KERNEL_NAME)} ${cmdline} || goto failed`,
+    `initrd ${bootUrl(opts.baseUrl, node.mac, INITRD_NAME)} || goto failed`,
+    'boot || goto failed',
+    ':failed',
+    `echo netroot: boot of ${ipxeText(node.fqdn)} failed`,
+    'exit 1',
+    '',
+  ].join('\n');
+}
+
+/** Unknown, disabled or image-less MAC: say why and leave iPXE (the firmware tries its next device). */
+export function renderIpxeRefusal(message: string): string {
+  return ['#!ipxe', `echo netroot: ${ipxeText(message)}`, 'echo netroot: not booting from the network', 'exit 1', ''].join('\n');
+}
