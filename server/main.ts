@@ -15,6 +15,8 @@ import { NodeRegistry } from './registry/nodes.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
+import { storeDirectory } from './boot/directory.js';
+import { createDhcp } from './wiring/dhcp.js';
 import { fileURLToPath } from 'node:url';
 
 /** The web UI's files (web/ at the top of the project; compiled code runs from dist/server). */
@@ -69,7 +71,13 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       opts.onAdminToken?.(admin);
     }
 
-    const app = createApp({ store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus }, { ...config.http, log, webDir: WEB_DIR });
+    const directory = storeDirectory(store, { imagesDir: join(config.dataDir, 'images') });
+    const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health });
+
+    const app = createApp(
+      { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus },
+      { ...config.http, log, webDir: WEB_DIR, extraRoutes: [...dhcp.routes] },
+    );
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.listen, () => resolve(s));
       s.once('error', reject);
@@ -82,6 +90,10 @@ export async function startService(config: Config, opts: StartOptions): Promise<
           server.closeAllConnections();
         }),
     );
+    // Boot services start once the HTTP server they point nodes at is up.
+    closers.push(() => dhcp.close());
+    await dhcp.start();
+
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const url = `http://${host}:${addr.port}`;

@@ -35,7 +35,10 @@ export interface DhcpServerOptions {
   bootFiles?: Record<number, string>;
   /** Loader for nodes in pxelinux mode, by arch; default {0: 'pxelinux.0'}. Other arches fall back to iPXE. */
   pxelinuxFiles?: Record<number, string>;
-  /** Base URL of netroot's HTTP boot routes, e.g. http://10.51.0.1:8080; iPXE gets `${httpBase}/boot/${mac}.ipxe`. */
+  /**
+   * Base URL of netroot's HTTP boot routes, e.g. http://10.51.0.1:8080 or http://{server}:8080
+   * ({server} = the address the reply comes from); iPXE gets `${httpBase}/boot/${mac}.ipxe`.
+   */
   httpBase: string;
   /** Proxy mode: answer every PXE client, not only registered ones. Default false. */
   proxyAnswerAll?: boolean;
@@ -136,7 +139,10 @@ export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
   });
   let httpBase: string;
   try {
-    httpBase = new URL(o.httpBase).toString().replace(/\/+$/, '');
+    // "{server}" stands for the address this reply comes from (the server identifier), so one
+    // setting serves every subnet: http://{server}:8080
+    new URL(o.httpBase.replace('{server}', '192.0.2.1'));
+    httpBase = o.httpBase.replace(/\/+$/, '');
   } catch {
     throw new DhcpConfigError('httpBase', `not a URL: ${JSON.stringify(o.httpBase)}`);
   }

@@ -234,7 +234,7 @@ export class DhcpHandler {
       r.options.set(Opt.DomainName, subnet.domain);
     }
     if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
-    const file = chooseBootFile(fw, mac, node?.bootMode ?? null, this.opts);
+    const file = chooseBootFile(fw, mac, node?.bootMode ?? null, this.opts, serverId);
     if (file) setBootFile(r, req, file);
     // PXE 2.1: a PXE ROM only trusts an offer that carries class identifier "PXEClient".
     if (fw.pxe) r.options.set(Opt.VendorClassId, 'PXEClient');
@@ -267,7 +267,7 @@ export class DhcpHandler {
     r.options.set(Opt.VendorSpecific, Buffer.from([6, 1, 8, 255]));
     const uuid = req.options.get(Opt.ClientUuid);
     if (uuid) r.options.set(Opt.ClientUuid, uuid);
-    const file = chooseBootFile(fw, mac, target?.node.bootMode ?? null, this.opts);
+    const file = chooseBootFile(fw, mac, target?.node.bootMode ?? null, this.opts, serverId);
     if (file) setBootFile(r, req, file);
     if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
     const name = on4011 ? 'ACK' : 'OFFER';

@@ -56,11 +56,11 @@ export interface BootFilePolicy {
 }
 
 /** The boot file for this client, or null when none fits its architecture (then no file is sent). */
-export function chooseBootFile(fw: ClientFirmware, mac: string, bootMode: BootMode | null, policy: BootFilePolicy): string | null {
+export function chooseBootFile(fw: ClientFirmware, mac: string, bootMode: BootMode | null, policy: BootFilePolicy, serverId: string): string | null {
   // A client without option 93 is treated as legacy BIOS (RFC 4578 2.1: the option is optional for x86 BIOS).
   const arch = fw.arch ?? Arch.BiosX86;
   if (bootMode === 'pxelinux' && policy.pxelinuxFiles[arch] !== undefined) return policy.pxelinuxFiles[arch]!;
   // Already iPXE: hand it its script over HTTP, else it would chainload undionly.kpxe forever.
-  if (fw.ipxe) return `${policy.httpBase}/boot/${mac}.ipxe`;
+  if (fw.ipxe) return `${policy.httpBase.replace('{server}', serverId)}/boot/${mac}.ipxe`;
   return policy.bootFiles[arch] ?? null;
 }

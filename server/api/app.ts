@@ -84,10 +84,11 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
         }
         const params = r.params ? parseInput(r.params, req.params) : {};
         const query = r.query ? parseInput(r.query, { ...req.query }) : {};
-        if (r.body && (req.body === undefined || !req.is('application/json'))) {
+        const raw: unknown = req.is('application/json') ? req.body : undefined;
+        if (r.body && raw === undefined && !r.body.safeParse(undefined).success) {
           throw new AppError(ErrorCode.Invalid, 'body: expected a JSON body (Content-Type: application/json)', 'body');
         }
-        const body = r.body ? parseInput(r.body, req.body) : undefined;
+        const body = r.body ? parseInput(r.body, raw) : undefined;
         const reply = await r.handle({ params, query, body, token, req, res });
         if (reply.handled) return;
         res.status(reply.status ?? 200);

@@ -24,11 +24,18 @@ export async function serve(o: ServeOptions): Promise<number> {
   const log = createLogger(loaded.config.log);
   for (const w of loaded.warnings) log.warn(w);
   log.info({ source: loaded.source ?? '(embedded defaults)' }, 'configuration loaded');
-  const service = await startService(loaded.config, {
-    log,
-    onAdminToken: (secret) =>
-      o.out(`\nnetroot: initial admin API token (shown only now; store it, e.g. export NETROOT_TOKEN=...):\n${secret}\n\n`),
-  });
+  let service;
+  try {
+    service = await startService(loaded.config, {
+      log,
+      onAdminToken: (secret) =>
+        o.out(`\nnetroot: initial admin API token (shown only now; store it, e.g. export NETROOT_TOKEN=...):\n${secret}\n\n`),
+    });
+  } catch (e) {
+    log.fatal({ err: e }, 'netroot could not start');
+    o.err(`netroot: ${(e as Error).message}\n`);
+    return e instanceof ConfigError ? 2 : 1;
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -8,6 +8,35 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+const ipv4 = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, { message: 'not an IPv4 address' });
+
+/** DHCP: off until interfaces are named (netroot is never a DHCP server by accident). */
+const dhcpSchema = z.strictObject({
+  interfaces: z.array(z.string().min(1).max(15)).default([]),
+  mode: z.enum(['full', 'proxy']).default('full'),
+  subnets: z
+    .array(
+      z.strictObject({
+        cidr: z.string(),
+        router: ipv4.optional(),
+        dns: z.array(ipv4).optional(),
+        domain: z.string().optional(),
+        leaseTimeSec: z.number().int().min(60).optional(),
+        serverAddress: ipv4.optional(),
+        pool: z.strictObject({ start: ipv4, end: ipv4 }).optional(),
+      }),
+    )
+    .default([]),
+  /** Boot file by RFC 4578 client architecture (0 BIOS, 7/9 UEFI x64, 11 arm64). */
+  bootFiles: z.record(z.string().regex(/^\d+$/), z.string().min(1)).default({}),
+  pxelinuxFiles: z.record(z.string().regex(/^\d+$/), z.string().min(1)).optional(),
+  proxyAnswerAll: z.boolean().default(false),
+  rivals: z.enum(['warn', 'refuse']).default('warn'),
+  detectRivalsAtStart: z.boolean().default(true),
+  rivalProbeMs: z.number().int().min(100).max(60_000).default(5000),
+  ports: z.strictObject({ server: port.optional(), client: port.optional(), proxy: port.optional() }).default({}),
+});
+
 export const configSchema = z.strictObject({
   /** Where netroot keeps its database, images, state dirs and TFTP root. Default depends on uid. */
   dataDir: z.string().min(1),
@@ -19,6 +48,17 @@ export const configSchema = z.strictObject({
     /** Largest JSON body for bulk imports. */
     importLimitBytes: z.number().int().min(1024).default(32 << 20),
   }).prefault({}),
+  /** How nodes reach netroot (boot URLs, NFS root). */
+  boot: z.strictObject({
+    /**
+     * Base URL of the HTTP boot routes as nodes see it. "{server}" is replaced by the address the
+     * node's DHCP reply came from. Default: http://{server}:<http.port>.
+     */
+    httpBase: z.string().optional(),
+    /** netroot's address on the boot network for NFS roots when DHCP does not tell (e.g. proxy mode). */
+    serverAddress: ipv4.optional(),
+  }).prefault({}),
+  dhcp: dhcpSchema.prefault({}),
   log: z.strictObject({
     level: level.default('info'),
   }).prefault({}),

@@ -51,7 +51,9 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
     proc,
     stop: () => proc.stop(),
     async api(method, path, body, tk = token, headers = {}) {
-      const res = await fetch(`${url}${path.startsWith('/api') || path.startsWith('/boot') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`, {
+      const full = `${url}${path.startsWith('/api') || path.startsWith('/boot') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`;
+      if (o.wrap) return curlApi(o.wrap, method, full, body, tk, headers);
+      const res = await fetch(full, {
         method,
         headers: {
           ...(tk ? { authorization: `Bearer ${tk}` } : {}),
@@ -71,9 +73,10 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
     },
     cli(args, opts = {}) {
       return new Promise((resolveP) => {
+        const argv = [...(o.wrap ?? []), process.execPath, BIN, ...args];
         const child = execFile(
-          process.execPath,
-          [BIN, ...args],
+          argv[0]!,
+          argv.slice(1),
           { env: { PATH: process.env.PATH, NETROOT_URL: url, NETROOT_TOKEN: opts.token ?? token }, timeout: 30000 },
           (err, stdout, stderr) => {
             const code = err ? ((err as { code?: unknown }).code as number) ?? 1 : 0;
@@ -85,6 +88,26 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
     },
   };
   return self;
+}
+
+/** The API through curl inside a namespace (the test process cannot reach a namespace's addresses). */
+async function curlApi(wrap: string[], method: string, url: string, body: unknown, tk: string | null, headers: Record<string, string>) {
+  const args = [...wrap.slice(1), 'curl', '-sS', '-X', method, '-o', '-', '-w', '\n%{http_code}', url];
+  if (tk) args.push('-H', `authorization: Bearer ${tk}`);
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+  if (body !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', typeof body === 'string' ? body : JSON.stringify(body));
+  const out = await new Promise<string>((res, rej) =>
+    execFile(wrap[0]!, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => (err ? rej(new Error(`curl: ${stderr || err.message}`)) : res(stdout))),
+  );
+  const i = out.lastIndexOf('\n');
+  const text = out.slice(0, i);
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  return { status: Number(out.slice(i + 1)), body: parsed as any, headers: new Headers() };
 }
 
 export function removeDir(dir: string): void {

@@ -1,0 +1,124 @@
+/** Builds the DHCP server from config and the store; its API routes and health. */
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import { DhcpServer, resolveOptions, type DhcpServerOptions, type Rival } from '../../pxe/dhcp/index.js';
+import type { BootDirectory } from '../../pxe/boot/types.js';
+import type { DiscoverySink, EventSink } from '../../pxe/boot/events.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import type { Health } from '../health.js';
+import type { Store } from '../store/types.js';
+import { route, type RouteDef } from '../api/route.js';
+import { AppError, ErrorCode } from '../errors.js';
+
+export function httpBase(config: Config): string {
+  return config.boot.httpBase ?? `http://{server}:${config.http.port}`;
+}
+
+/** The DHCP section of the config as the server's options; errors name the config field. */
+export function dhcpOptions(config: Config): DhcpServerOptions {
+  const d = config.dhcp;
+  const nums = (r: Record<string, string> | undefined) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [Number(k), v])) : undefined);
+  const o: DhcpServerOptions = {
+    mode: d.mode,
+    interfaces: d.interfaces,
+    subnets: d.subnets,
+    bootFiles: nums(d.bootFiles),
+    pxelinuxFiles: nums(d.pxelinuxFiles),
+    httpBase: httpBase(config),
+    proxyAnswerAll: d.proxyAnswerAll,
+    rivals: d.rivals,
+    detectRivalsAtStart: d.detectRivalsAtStart,
+    rivalProbeMs: d.rivalProbeMs,
+    ports: d.ports,
+  };
+  try {
+    resolveOptions(o);
+  } catch (e) {
+    const field = (e as { field?: string }).field;
+    throw new ConfigError(`config: dhcp.${field ?? ''}: ${(e as Error).message}`, `dhcp.${field ?? ''}`);
+  }
+  return o;
+}
+
+export interface DhcpPart {
+  server: DhcpServer | null;
+  routes: RouteDef[];
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDhcp(
+  config: Config,
+  deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health },
+): DhcpPart {
+  let server: DhcpServer | null = null;
+  if (config.dhcp.interfaces.length > 0) {
+    server = new DhcpServer(dhcpOptions(config), {
+      directory: deps.directory,
+      events: deps.events,
+      discoveries: deps.discoveries,
+      leases: deps.store.leases,
+      logger: deps.log.child({ part: 'dhcp' }),
+    });
+  }
+  deps.health.register('dhcp', () => {
+    if (!server) return { status: 'off', detail: 'no interfaces configured (dhcp.interfaces)' };
+    const rivals = server.rivals;
+    return {
+      status: rivals.length && config.dhcp.mode === 'full' ? 'degraded' : 'ok',
+      mode: config.dhcp.mode,
+      interfaces: config.dhcp.interfaces,
+      ...(rivals.length ? { detail: `other DHCP servers answer: ${rivals.map((r) => `${r.serverId} on ${r.ifname}`).join(', ')}` } : {}),
+      rivals: rivals.length,
+    };
+  });
+  const present = (r: Rival) => ({ interface: r.ifname, server: r.serverId, from: r.from, offered: r.offered, proxy: r.proxy, bootFile: r.bootFile });
+  const routes = [
+    route({
+      method: 'get',
+      path: '/dhcp/rivals',
+      tag: 'dhcp',
+      summary: 'Other DHCP/proxyDHCP servers that answered netroot\'s last probe',
+      access: 'read',
+      responses: { 200: '{items, enabled}' },
+      async handle() {
+        return { body: { enabled: server !== null, items: (server?.rivals ?? []).map(present) } };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/dhcp/rivals/detect',
+      tag: 'dhcp',
+      summary: 'Probe every DHCP interface for other servers now',
+      access: 'write',
+      body: z.strictObject({ timeoutMs: z.number().int().min(100).max(30_000).optional() }).optional(),
+      responses: { 200: '{items}', 503: 'DHCP is not enabled' },
+      async handle({ body }) {
+        if (!server) throw new AppError(ErrorCode.Unavailable, 'DHCP is not enabled (dhcp.interfaces is empty)');
+        return { body: { items: (await server.detectRivals(body?.timeoutMs)).map(present) } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/dhcp/counters',
+      tag: 'dhcp',
+      summary: 'DHCP packets received/sent by type, ignored and dropped by reason',
+      access: 'read',
+      responses: { 200: 'counters' },
+      async handle() {
+        return { body: { enabled: server !== null, ...(server?.counters ?? {}) } };
+      },
+    }),
+  ];
+  return {
+    server,
+    routes,
+    async start() {
+      if (!server) return;
+      await server.start();
+      deps.log.info({ interfaces: config.dhcp.interfaces, mode: config.dhcp.mode }, 'dhcp: serving');
+    },
+    close: async () => void (await server?.stop()),
+  };
+}
