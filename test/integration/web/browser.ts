@@ -1,0 +1,54 @@
+/**
+ * Browser helpers for the web UI tests: Debian's chromium driven by playwright-core (no
+ * downloaded browsers here), sign-in, screenshots into docs/screenshots/ for the README.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ROOT } from '../../helpers/service.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SHOTS = join(ROOT, 'docs/screenshots');
+
+export async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (scripts/deps/web.txt) to run the web UI tests`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // No sandbox: tests run as root in a container. The rest keeps chromium off the network.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** A fresh context (own sessionStorage) at a laptop-sized viewport; page errors fail the test. */
+export async function newPage(browser: Browser, errors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of (400|401|403|404|409)|ERR_CONNECTION_REFUSED/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  return { context, page };
+}
+
+export async function signIn(page: Page, url: string, token: string): Promise<void> {
+  await page.goto(`${url}/#/`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
+  await page.evaluate('document.fonts.ready');
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+/** A link of the main navigation bar. */
+export function nav(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+}

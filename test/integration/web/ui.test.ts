@@ -1,0 +1,225 @@
+/**
+ * The admin UI in a real browser (Debian chromium + playwright-core) against the real service
+ * (bin/netroot.js serve on a temp data dir): sign-in, register with a field error, edit, disable,
+ * import with preview, sort/filter, delete, read-only token, lost connection banner.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
+import { launch, nav, newPage, shot, signIn } from './browser.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const row = (page: Page, mac: string) => page.locator(`tr[data-mac="${mac}"]`);
+
+test('admin UI: sign in, register (field error), edit, disable, import preview, delete, read-only, reconnect', async (t) => {
+  const port = await freePort();
+  let nr: Netroot = await startNetroot({ config: { http: { listen: '127.0.0.1', port } } });
+  const dataDir = nr.dataDir;
+  const token = nr.token;
+  const errors: string[] = [];
+  let browser: Browser | null = null;
+  try {
+    browser = await launch();
+    const { page } = await newPage(browser, errors);
+
+    await t.test('a wrong token is refused beside the field', async () => {
+      await page.goto(`${nr.url}/`);
+      await shot(page, 'signin');
+      await page.getByLabel('API token').fill('nrt_wrong');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const err = page.locator('#token-err');
+      await err.waitFor();
+      assert.match(await err.innerText(), /not valid/);
+      assert.equal(await page.getByLabel('API token').getAttribute('aria-invalid'), 'true');
+    });
+
+    await t.test('sign in with the admin token; it is kept in sessionStorage only', async () => {
+      await page.getByLabel('API token').fill(token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+      assert.equal(await page.evaluate('sessionStorage.getItem("netroot.token")'), token);
+      assert.equal(await page.evaluate('localStorage.length'), 0);
+      assert.match(await page.locator('#who-name').innerText(), /admin/);
+    });
+
+    await t.test('register a node: an invalid IP is shown beside the field and nothing typed is lost', async () => {
+      await nav(page, 'Nodes').click();
+      await page.getByText('No nodes registered yet.').waitFor();
+      await page.getByRole('button', { name: 'Register node' }).click();
+      const dlg = page.locator('dialog#node-form');
+      await dlg.getByLabel('MAC address').fill('52-54-00-AA-00-01');
+      await dlg.getByLabel('FQDN').fill('node01.lab.example');
+      await dlg.getByLabel('IPv4 address').fill('10.0.0.300');
+      await dlg.getByLabel('Extra kernel arguments').fill('console=ttyS0,115200');
+      await dlg.getByRole('button', { name: 'Register' }).click();
+      const err = dlg.locator('#nf-ipv4-err');
+      await err.waitFor();
+      assert.match(await err.innerText(), /IPv4/);
+      const ip = dlg.getByLabel('IPv4 address');
+      assert.equal(await ip.getAttribute('aria-invalid'), 'true');
+      assert.match((await ip.getAttribute('aria-describedby')) ?? '', /nf-ipv4-err/);
+      assert.equal(await dlg.getByLabel('FQDN').inputValue(), 'node01.lab.example');
+      assert.equal(await dlg.getByLabel('Extra kernel arguments').inputValue(), 'console=ttyS0,115200');
+      await shot(page, 'node-form-error');
+      await ip.fill('10.0.0.21');
+      await dlg.getByRole('button', { name: 'Register' }).click();
+      await row(page, '52:54:00:aa:00:01').waitFor();
+      assert.equal(await dlg.count(), 0, 'the dialog closes after a save');
+      assert.match(await row(page, '52:54:00:aa:00:01').innerText(), /node01\.lab\.example[\s\S]*10\.0\.0\.21[\s\S]*never booted/);
+    });
+
+    await t.test('a conflict (IP already used) is shown beside the IP field', async () => {
+      await page.getByRole('button', { name: 'Register node' }).click();
+      const dlg = page.locator('dialog#node-form');
+      await dlg.getByLabel('MAC address').fill('52:54:00:aa:00:02');
+      await dlg.getByLabel('FQDN').fill('node02.lab.example');
+      await dlg.getByLabel('IPv4 address').fill('10.0.0.21');
+      await dlg.getByRole('button', { name: 'Register' }).click();
+      await dlg.locator('#nf-ipv4-err').waitFor();
+      assert.match(await dlg.locator('#nf-ipv4-err').innerText(), /already used by node node01/);
+      await dlg.getByLabel('IPv4 address').fill('10.0.0.22');
+      await dlg.getByRole('button', { name: 'Register' }).click();
+      await row(page, '52:54:00:aa:00:02').waitFor();
+    });
+
+    await t.test('edit and disable a node', async () => {
+      await page.getByRole('button', { name: 'Edit node01.lab.example' }).click();
+      const dlg = page.locator('dialog#node-form');
+      assert.equal(await dlg.getByLabel('MAC address').inputValue(), '52:54:00:aa:00:01');
+      await dlg.getByLabel('IPv4 address').fill('10.0.0.31');
+      await dlg.getByLabel('Boot mode').selectOption('pxelinux');
+      await dlg.getByRole('button', { name: 'Save' }).click();
+      await page.locator('tr[data-mac="52:54:00:aa:00:01"] td', { hasText: '10.0.0.31' }).waitFor();
+      await page.getByRole('button', { name: 'Disable node01.lab.example' }).click();
+      await page.locator('tr[data-mac="52:54:00:aa:00:01"] .badge.off').waitFor();
+      const n = await nr.api('GET', '/nodes/node01.lab.example');
+      assert.deepEqual([n.body.ipv4, n.body.bootMode, n.body.enabled], ['10.0.0.31', 'pxelinux', false]);
+    });
+
+    await t.test('bulk import previews new rows and conflicts, then sends only the new ones', async () => {
+      await page.getByRole('button', { name: 'Import…' }).click();
+      const dlg = page.locator('dialog#import');
+      const csv = [
+        'mac,fqdn,ip,image,enabled',
+        '52:54:00:aa:00:03,node03.lab.example,10.0.0.23,,yes',
+        '52:54:00:aa:00:01,node01.lab.example,10.0.0.99,,', // existing MAC, different IP
+        '52:54:00:aa:00:02,node02.lab.example,10.0.0.22,,', // identical to an existing node
+        '"52:54:00:aa:00:04",node03.lab.example,10.0.0.24,,', // FQDN repeated in the list
+      ].join('\n');
+      await dlg.getByLabel('Nodes as CSV').fill(csv);
+      await dlg.getByRole('button', { name: 'Preview' }).click();
+      await dlg.locator('#imp-summary', { hasText: '1 new' }).waitFor();
+      assert.equal(await dlg.locator('#imp-summary').innerText(), '1 new, 1 already registered (unchanged), 2 conflicts (skipped).');
+      assert.match(await dlg.locator('tr.imp-conflict').first().innerText(), /would change ipv4 10\.0\.0\.31 → 10\.0\.0\.99/);
+      assert.equal((await nr.api('GET', '/nodes')).body.total, 2, 'a preview changes nothing');
+      await shot(page, 'import-preview');
+      await dlg.getByRole('button', { name: 'Import 1 new node' }).click();
+      await row(page, '52:54:00:aa:00:03').waitFor();
+      assert.equal((await nr.api('GET', '/nodes')).body.total, 3);
+    });
+
+    await t.test('a failed import names the row and keeps the pasted text', async () => {
+      await page.getByRole('button', { name: 'Import…' }).click();
+      const dlg = page.locator('dialog#import');
+      const json = JSON.stringify([{ mac: '52:54:00:aa:00:05', fqdn: 'node05.lab.example', ipv4: '10.0.0.25' }, { mac: '52:54:00:aa:00:06', fqdn: 'bad_name', ipv4: '10.0.0.26' }]);
+      await dlg.getByLabel('Nodes as CSV').fill(json);
+      await dlg.getByRole('button', { name: 'Preview' }).click();
+      await dlg.getByRole('button', { name: 'Import 2 new nodes' }).click();
+      await dlg.locator('#imp-err', { hasText: 'Row 2' }).waitFor();
+      assert.match(await dlg.locator('#imp-err').innerText(), /Row 2: fqdn/);
+      assert.equal(await dlg.getByLabel('Nodes as CSV').inputValue(), json);
+      assert.equal((await nr.api('GET', '/nodes')).body.total, 3, 'all or nothing');
+      await dlg.getByRole('button', { name: 'Cancel' }).click();
+    });
+
+    await t.test('sort by MAC descending and filter by text', async () => {
+      await page.getByRole('button', { name: 'MAC' }).click();
+      await page.locator('th[aria-sort="ascending"]', { hasText: 'MAC' }).waitFor();
+      await page.getByRole('button', { name: 'MAC' }).click();
+      await page.locator('th[aria-sort="descending"]', { hasText: 'MAC' }).waitFor();
+      await page.waitForFunction(`document.querySelector('tbody tr')?.getAttribute('data-mac') === '52:54:00:aa:00:03'`);
+      assert.match(page.url(), /sort=mac&order=desc/);
+      await page.getByLabel('Search').fill('node02');
+      await page.locator('#nodes-count', { hasText: '1 node match' }).waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 1);
+      await page.getByLabel('Search').fill('');
+      await page.locator('#nodes-count', { hasText: '3 nodes' }).waitFor();
+      await shot(page, 'nodes');
+    });
+
+    await t.test('delete says the state directory is archived', async () => {
+      await page.getByRole('button', { name: 'Delete node02.lab.example' }).click();
+      const dlg = page.locator('dialog#confirm');
+      assert.match(await dlg.innerText(), /state\/node02\.lab\.example\/[\s\S]*archived, not deleted/);
+      await shot(page, 'delete-dialog');
+      await dlg.getByRole('button', { name: 'Delete node' }).click();
+      await row(page, '52:54:00:aa:00:02').waitFor({ state: 'detached' });
+      assert.equal((await nr.api('GET', '/nodes/node02.lab.example')).status, 404);
+    });
+
+    await t.test('images and exports pages load (not configured parts say so)', async () => {
+      await nav(page, 'Images').click();
+      await page.getByRole('button', { name: 'New image' }).click();
+      const dlg = page.locator('dialog#image-form');
+      await dlg.getByLabel('Name').fill('Debian 12');
+      await dlg.getByRole('button', { name: 'Create' }).click();
+      await dlg.locator('#img-name-err').waitFor();
+      await dlg.getByLabel('Name').fill('debian12');
+      await dlg.getByRole('button', { name: 'Create' }).click();
+      await page.getByRole('heading', { name: 'debian12' }).waitFor();
+      await page.locator('section.image .notice, section.image table').first().waitFor();
+      await shot(page, 'images');
+      await nav(page, 'Exports').click();
+      await page.locator('main .notice, #exports-rendered').first().waitFor();
+      await shot(page, 'exports');
+    });
+
+    await t.test('a read-only token sees everything and no change buttons', async () => {
+      const tok = await nr.api('POST', '/tokens', { name: 'viewer', role: 'readonly' });
+      assert.equal(tok.status, 201);
+      const { context, page: ro } = await newPage(browser!, errors);
+      await signIn(ro, nr.url, tok.body.secret);
+      assert.match(await ro.locator('#who-name').innerText(), /read-only/);
+      await nav(ro, 'Nodes').click();
+      await row(ro, '52:54:00:aa:00:01').waitFor();
+      assert.equal(await ro.getByRole('button', { name: /Register|Import|Edit|Delete|Disable|Enable/ }).count(), 0);
+      await ro.locator('tr[data-mac="52:54:00:aa:00:01"] a').click();
+      await ro.locator('#timeline').waitFor();
+      await ro.locator('.facts dd', { hasText: '52:54:00:aa:00:01' }).waitFor();
+      assert.equal(await ro.getByRole('button', { name: /Edit|Delete|Disable|Enable/ }).count(), 0);
+      await nav(ro, 'Images').click();
+      await ro.getByRole('heading', { name: 'debian12' }).waitFor();
+      assert.equal(await ro.getByRole('button', { name: /New image|Pull now|Publish|Pin/ }).count(), 0);
+      await context.close();
+    });
+
+    await t.test('a lost connection shows a banner on a live view and the view reconnects', async () => {
+      await page.goto(`${nr.url}/#/nodes/52:54:00:aa:00:01`);
+      await page.locator('#timeline').waitFor();
+      await nr.stop();
+      const banner = page.locator('#conn');
+      await banner.waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match(await banner.innerText(), /connection to the server lost, reconnecting/);
+      nr = await startNetroot({ dataDir, config: { http: { listen: '127.0.0.1', port } } });
+      await banner.waitFor({ state: 'hidden', timeout: 30_000 });
+    });
+
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser?.close();
+    await nr.stop();
+    removeDir(dataDir);
+  }
+});
