@@ -52,4 +52,6 @@ test('renderGaneshaMainConfig: NFSv4 only, numeric owners, includes the exports 
   assert.match(text, /Protocols = 4; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false;/);
   assert.match(text, /NFSV4 \{ Graceless = true; Only_Numeric_Owners = true; \}/);
   assert.match(text, /%include "\/etc\/ganesha\/netroot.conf"/);
+  assert.doesNotMatch(text, /RecoveryRoot/);
+  assert.match(renderGaneshaMainConfig({ includePath: '/x', recoveryRoot: '/tmp/rec' }), /Only_Numeric_Owners = true; RecoveryRoot = "\/tmp\/rec"; \}/);
 });

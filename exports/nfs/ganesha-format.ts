@@ -98,6 +98,9 @@ export interface GaneshaMainConfigOptions {
   includePath: string;
   /** Skip the grace period (tests; LAB-NOTES trap 4). */
   graceless?: boolean;
+  /** Where Ganesha keeps NFSv4 client recovery records (default /var/lib/nfs/ganesha, shared by
+   * every Ganesha on the machine: tests give each instance its own). */
+  recoveryRoot?: string;
 }
 
 /** A main ganesha.conf for an appliance or a test: NFSv4 only (no rpcbind, no NLM), numeric owners. */
@@ -105,7 +108,7 @@ export function renderGaneshaMainConfig(opts: GaneshaMainConfigOptions): string 
   return [
     '# NFS-Ganesha for netroot: NFSv4 only, so no rpcbind, NLM or rquota.',
     'NFS_CORE_PARAM { Protocols = 4; Enable_NLM = false; Enable_RQUOTA = false; Enable_UDP = false; }',
-    `NFSV4 { ${opts.graceless ? 'Graceless = true; ' : ''}Only_Numeric_Owners = true; }`,
+    `NFSV4 { ${opts.graceless ? 'Graceless = true; ' : ''}Only_Numeric_Owners = true;${opts.recoveryRoot ? ` RecoveryRoot = "${opts.recoveryRoot}";` : ''} }`,
     'NFS_KRB5 { Active_krb5 = false; }',
     `%include "${opts.includePath}"`,
     '',

@@ -64,7 +64,9 @@ export async function createGaneshaLab(opts: { precreateState?: boolean } = {}):
     if (opts.precreateState ?? true) for (const n of [NODE_A, NODE_B]) await mkdir(join(stateDir, n.fqdn));
     const exportsFile = join(dir, 'netroot.conf');
     const mainConf = join(dir, 'ganesha.conf');
-    await writeFile(mainConf, renderGaneshaMainConfig({ includePath: exportsFile, graceless: true }));
+    // Its own recovery root: the default /var/lib/nfs/ganesha is shared by every Ganesha on the machine.
+    await mkdir(join(dir, 'recovery'));
+    await writeFile(mainConf, renderGaneshaMainConfig({ includePath: exportsFile, graceless: true, recoveryRoot: join(dir, 'recovery') }));
     const pidFile = join(dir, 'ganesha.pid');
     const logFile = join(dir, 'ganesha.log');
     return {
