@@ -90,26 +90,29 @@ test('dryRun shows the rendered file and the diff against disk, and changes noth
   const be = new FakeBackend();
   const reg = registry();
   const dir = await mkdtemp(join(tmpdir(), 'nr-dry-'));
-  await mkdir(join(dir, 'images'));
-  await mkdir(join(dir, 'state/a.x'), { recursive: true });
-  Object.assign(reg.input, { imagesDir: join(dir, 'images'), stateDir: join(dir, 'state') });
-  reg.input.nodes.push({ fqdn: 'a.x', ipv4: '10.0.0.1', enabled: true, stateMode: 'nfs' }, { fqdn: 'b.x', ipv4: '10.0.0.2', enabled: true, stateMode: 'nfs' });
-  const m = new ExportManager({ backend: be, input: reg.get });
-  await m.applyNow();
-  reg.input.nodeNetworks.push('10.9.0.0/24');
-  const d = await m.dryRun();
-  assert.equal(d.current, be.file);
-  assert.match(d.rendered, /10\.9\.0\.0\/24/);
-  // The images line changes; the fake backend had written b.x, which the dry run leaves out.
-  assert.equal(d.diff.added, 1);
-  assert.equal(d.diff.removed, 3);
-  assert.equal(be.applies.length, 1);
-  // b.x has no state directory: an apply would leave it out, and the dry run says so.
-  assert.deepEqual(d.dropped, [join(dir, 'state/b.x')]);
-  assert.doesNotMatch(d.rendered, /b\.x/);
-  assert.deepEqual(d.missingImages, []);
-  await rm(dir, { recursive: true, force: true });
-  await m.close();
+  try {
+    await mkdir(join(dir, 'images'));
+    await mkdir(join(dir, 'state/a.x'), { recursive: true });
+    Object.assign(reg.input, { imagesDir: join(dir, 'images'), stateDir: join(dir, 'state') });
+    reg.input.nodes.push({ fqdn: 'a.x', ipv4: '10.0.0.1', enabled: true, stateMode: 'nfs' }, { fqdn: 'b.x', ipv4: '10.0.0.2', enabled: true, stateMode: 'nfs' });
+    const m = new ExportManager({ backend: be, input: reg.get });
+    await m.applyNow();
+    reg.input.nodeNetworks.push('10.9.0.0/24');
+    const d = await m.dryRun();
+    assert.equal(d.current, be.file);
+    assert.match(d.rendered, /10\.9\.0\.0\/24/);
+    // The images line changes; the fake backend had written b.x, which the dry run leaves out.
+    assert.equal(d.diff.added, 1);
+    assert.equal(d.diff.removed, 3);
+    assert.equal(be.applies.length, 1);
+    // b.x has no state directory: an apply would leave it out, and the dry run says so.
+    assert.deepEqual(d.dropped, [join(dir, 'state/b.x')]);
+    assert.doesNotMatch(d.rendered, /b\.x/);
+    assert.deepEqual(d.missingImages, []);
+    await m.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('close drops a pending scheduled apply', async () => {
