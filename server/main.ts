@@ -17,6 +17,13 @@ import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
 import { storeDirectory } from './boot/directory.js';
 import { createDhcp } from './wiring/dhcp.js';
+import { Metrics } from './metrics.js';
+import type { RequestHandler } from 'express';
+
+const metricsHandler = (m: Metrics): RequestHandler => (req, res, next) => {
+  if (req.method !== 'GET' || req.path !== '/') return next();
+  m.text().then((t) => res.type(m.registry.contentType).send(t), next);
+};
 import { fileURLToPath } from 'node:url';
 
 /** The web UI's files (web/ at the top of the project; compiled code runs from dist/server). */
@@ -71,12 +78,23 @@ export async function startService(config: Config, opts: StartOptions): Promise<
       opts.onAdminToken?.(admin);
     }
 
+    const metrics = new Metrics();
+    metrics.follow(recorder.bus, store);
+    metrics.gaugeFn('netroot_discovered_macs', 'Unregistered MACs in the discovered list', [], async (set) => set({}, (await store.discovered.list(1, 0)).total));
+    metrics.gaugeFn('netroot_nodes', 'Registered nodes', [], async (set) => set({}, await store.nodes.count()));
+
     const directory = storeDirectory(store, { imagesDir: join(config.dataDir, 'images') });
-    const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health });
+    const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
 
     const app = createApp(
       { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus },
-      { ...config.http, log, webDir: WEB_DIR, extraRoutes: [...dhcp.routes] },
+      {
+        ...config.http,
+        log,
+        webDir: WEB_DIR,
+        extraRoutes: [...dhcp.routes],
+        mounts: [['/metrics', metricsHandler(metrics)]],
+      },
     );
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.http.port, config.http.listen, () => resolve(s));

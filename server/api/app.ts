@@ -79,6 +79,14 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
       try {
         const token = r.access === 'public' ? null : await authenticate(d, req);
         res.locals.token = token;
+        if (r.access === 'write' && token) {
+          // Audit: who changed (or tried to change) what, and how it ended.
+          res.on('finish', () => {
+            d.store.audit
+              .append({ at: Date.now(), actor: token.name, method: req.method, path: req.originalUrl.split('?')[0]!, status: res.statusCode, summary: r.summary })
+              .catch((err: unknown) => opts.log.error({ err }, 'could not write the audit log'));
+          });
+        }
         if (r.access === 'write' && token?.role !== 'admin') {
           throw new AppError(ErrorCode.Forbidden, `token ${token?.name} is read-only`);
         }

@@ -10,7 +10,8 @@ import type { EventRecord, Store } from '../store/types.js';
 
 export interface RecorderEvents {
   event: [EventRecord];
-  discovered: [Discovery];
+  /** Every sighting; isNew when the MAC was not in the discovered list before. */
+  discovered: [Discovery, boolean];
 }
 
 export interface RecorderOptions {
@@ -90,11 +91,12 @@ export class BootRecorder {
     this.flushing = (async () => {
       try {
         for (const { d, at } of discoveries) {
-          if (await this.store.discovered.upsert(d, at)) {
+          const isNew = await this.store.discovered.upsert(d, at);
+          if (isNew) {
             events.push({ mac: d.mac, kind: 'dhcp.discover', detail: { discovered: true, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, at });
             this.log.info({ mac: d.mac, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, 'new unregistered MAC discovered');
           }
-          this.bus.emit('discovered', d);
+          this.bus.emit('discovered', d, isNew);
         }
         const written = await this.store.events.append(events);
         for (const e of written) this.bus.emit('event', e);

@@ -7,6 +7,7 @@ import type { DiscoverySink, EventSink } from '../../pxe/boot/events.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import type { Health } from '../health.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import { route, type RouteDef } from '../api/route.js';
 import { AppError, ErrorCode } from '../errors.js';
@@ -50,7 +51,7 @@ export interface DhcpPart {
 
 export function createDhcp(
   config: Config,
-  deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health },
+  deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health; metrics: Metrics },
 ): DhcpPart {
   let server: DhcpServer | null = null;
   if (config.dhcp.interfaces.length > 0) {
@@ -73,6 +74,14 @@ export function createDhcp(
       rivals: rivals.length,
     };
   });
+  deps.metrics.counterFn('netroot_dhcp_packets_total', 'DHCP packets by direction, message type and outcome', ['direction', 'type', 'outcome'], () => {
+    if (!server) return [];
+    const c = server.counters;
+    const rows = (t: Record<string, number>, direction: string, outcome: string, isType: boolean) =>
+      Object.entries(t).map(([k, value]) => ({ labels: { direction, type: isType ? k : '', outcome: isType ? outcome : k }, value }));
+    return [...rows(c.received, 'in', 'received', true), ...rows(c.sent, 'out', 'sent', true), ...rows(c.ignored, 'in', 'ignored', false), ...rows(c.dropped, 'in', 'dropped', false)];
+  });
+  deps.metrics.gaugeFn('netroot_dhcp_rivals', 'Other DHCP servers seen by the last probe', [], (set) => set({}, server?.rivals.length ?? 0));
   const present = (r: Rival) => ({ interface: r.ifname, server: r.serverId, from: r.from, offered: r.offered, proxy: r.proxy, bootFile: r.bootFile });
   const routes = [
     route({

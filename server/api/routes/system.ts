@@ -20,6 +20,30 @@ export function systemRoutes(d: ApiDeps) {
     }),
     route({
       method: 'get',
+      path: '/whoami',
+      tag: 'system',
+      summary: 'The calling token: name and role',
+      access: 'read',
+      responses: { 200: '{name, role}' },
+      async handle({ token }) {
+        return { body: { name: token!.name, role: token!.role } };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/audit',
+      tag: 'system',
+      summary: 'Audit log of changing requests, newest first (who, what, when, result)',
+      access: 'read',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(100), before: z.coerce.number().int().min(1).optional() }),
+      responses: { 200: '{items}' },
+      async handle({ query }) {
+        const items = await d.store.audit.list(query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
+        return { body: { items: items.map((a) => ({ ...a, at: new Date(a.at).toISOString() })) } };
+      },
+    }),
+    route({
+      method: 'get',
       path: '/images',
       tag: 'images',
       summary: 'List images',

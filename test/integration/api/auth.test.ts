@@ -76,6 +76,17 @@ describe('API auth', () => {
     assert.equal((await nr.api('GET', '/nodes')).body.total, 1);
   });
 
+  test('whoami and the audit log (who, what, when, result)', async () => {
+    assert.deepEqual((await nr.api('GET', '/whoami', undefined, ro)).body, { name: 'viewer', role: 'readonly' });
+    assert.deepEqual((await nr.api('GET', '/whoami')).body, { name: 'admin', role: 'admin' });
+    const a = await nr.api('GET', '/audit?limit=500', undefined, ro);
+    assert.equal(a.status, 200);
+    const items = a.body.items as { actor: string; method: string; path: string; status: number; at: string }[];
+    assert.ok(items.some((i) => i.actor === 'admin' && i.method === 'POST' && i.path === '/api/v1/tokens' && i.status === 201));
+    assert.ok(items.some((i) => i.actor === 'viewer' && i.status === 403), 'refused attempts are audited too');
+    assert.ok(!items.some((i) => i.method === 'GET'), 'reads are not audited');
+  });
+
   test('token names are validated and unique', async () => {
     assert.equal((await nr.api('POST', '/tokens', { name: 'has space' })).body.error.field, 'name');
     assert.equal((await nr.api('POST', '/tokens', { name: 'viewer' })).status, 409);

@@ -85,6 +85,18 @@ test('an unknown MAC gets nothing and is listed as discovered', async () => {
   assert.match(again.bound!, /ip=10\.51\.200\.11 /);
 });
 
+test('/metrics shows the DHCP traffic that happened', async () => {
+  const m = await nr.api('GET', '/metrics', undefined, null);
+  assert.equal(m.status, 200);
+  const text = String(m.body);
+  const acks = /netroot_dhcp_packets_total\{direction="out",type="ACK",outcome="sent"\} (\d+)/.exec(text);
+  assert.ok(acks && Number(acks[1]) >= 2, text.slice(0, 2000));
+  assert.match(text, /netroot_dhcp_events_total\{kind="ack"\} \d+/);
+  assert.match(text, /netroot_dhcp_packets_total\{direction="in",type="",outcome="unknown-mac"\} \d+/);
+  assert.match(text, /netroot_discovered_macs_total 1/);
+  assert.match(text, /netroot_nodes 2/);
+});
+
 test('DHCP API: rivals and counters', async () => {
   const rv = await nr.api('POST', '/dhcp/rivals/detect', { timeoutMs: 500 });
   assert.equal(rv.status, 200, JSON.stringify(rv.body));
