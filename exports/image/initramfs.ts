@@ -11,6 +11,9 @@ import type { Runner } from '../runner.js';
 import type { GoldenSession } from '../golden/session.js';
 import { parseDracutVersion } from '../golden/preflight.js';
 import { dracutDrivers, dracutModules } from '../golden/prepare.js';
+import { shellJoin } from '../golden/shell.js';
+
+const LISTING_MARK = '@@netroot-lsinitrd@@';
 
 export interface DracutArgs {
   dracut?: string;
@@ -91,8 +94,13 @@ export function goldenHostBuilder(session: GoldenSession, tools: ToolPaths = {})
       try {
         const argv = dracutArgv({ dracut, dracutVersion: ver, drivers: a.drivers, out: tmp, kver: a.kver });
         a.log(`golden host ${session.host.name}: ${argv.join(' ')}`);
-        await session.exec(argv, { timeoutMs: 15 * 60_000, signal: a.signal });
-        const listing = (await session.exec([tools.lsinitrd ?? 'lsinitrd', tmp], { timeoutMs: 120_000, signal: a.signal })).stdout;
+        // One round trip for build + listing (sessions are slow to start on a busy host); dracut's
+        // own output goes to stderr so stdout after the marker is lsinitrd's alone.
+        const r = await session.execShell(`${shellJoin(argv)} >&2 && echo ${LISTING_MARK} && ${shellJoin([tools.lsinitrd ?? 'lsinitrd', tmp])}`,
+          { timeoutMs: 15 * 60_000, signal: a.signal });
+        for (const l of r.stderr.split('\n')) if (l.trim()) a.log(l);
+        const at = r.stdout.indexOf(`${LISTING_MARK}\n`);
+        const listing = at >= 0 ? r.stdout.slice(at + LISTING_MARK.length + 1) : '';
         await session.fetchFile(tmp, a.out, 0o644);
         return listing;
       } finally {
