@@ -94,7 +94,7 @@ export function connBanner(text) {
 
 /** A message box for a feature whose API is not there yet. */
 export function notConfigured(what) {
-  return h('p', { class: 'notice' }, `${what} is not configured yet on this server.`);
+  return h('p', { class: 'notice' }, `${what}: not configured yet on this server.`);
 }
 
 /** Error paragraph for a failed load. */

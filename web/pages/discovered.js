@@ -39,7 +39,7 @@ export function renderDiscovered(main, { query }) {
     if (!session.canWrite) return null;
     return h(
       'td',
-      { class: 'actions' },
+      { class: 'row-actions' },
       h('span', { class: 'btns' },
         h('button', { type: 'button', class: 'small primary', 'aria-label': `Register ${d.mac}`, onclick: () => openNodeForm({ mode: 'discovered', node: { mac: d.mac }, onSaved: (n) => (banner(`Registered ${n.fqdn}.`, 'ok'), load()) }) }, 'Register'),
         h('button', { type: 'button', class: 'small', 'aria-label': `Forget ${d.mac}`, onclick: () => confirmDialog({ title: `Forget ${d.mac}?`, message: h('p', {}, 'It reappears here if it asks to boot again.'), confirmLabel: 'Forget', action: () => api('DELETE', `/discovered/${enc(d.mac)}`) }).then((ok) => ok && load()) }, 'Forget'),

@@ -100,7 +100,7 @@ export function renderImages(main) {
             h('td', {}, when(v.createdAt)),
             h('td', { class: 'num' }, String(v.runningNodes ?? 0)),
             h('td', { class: 'num' }, v.pinnedNodes ? h('a', { href: `#/nodes${qs({ image, search: '' })}` }, String(v.pinnedNodes)) : '0'),
-            session.canWrite ? h('td', { class: 'actions' }, actions(v)) : null,
+            session.canWrite ? h('td', { class: 'row-actions' }, actions(v)) : null,
           ),
         ),
       ),

@@ -139,7 +139,7 @@ export function renderNodes(main, { query }) {
       h('td', {}, n.bootMode),
       h('td', { class: 'last' }, n.lastEvent ? [stepLabel(n.lastEvent.kind), ' ', h('span', { class: 'muted' }, ago(n.lastEvent.at))] : h('span', { class: 'muted' }, '—')),
       h('td', { class: 'state' }, stateBadge(n.bootState)),
-      session.canWrite ? h('td', { class: 'actions' }, nodeButtons(n, { compact: true, onChanged: load, onDeleted: load })) : null,
+      session.canWrite ? h('td', { class: 'row-actions' }, nodeButtons(n, { compact: true, onChanged: load, onDeleted: load })) : null,
     );
     return tr;
   }

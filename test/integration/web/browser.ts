@@ -41,8 +41,10 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
-export async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+export async function shot(page: Page, name: string, fullPage = false, keepFocus = false): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
+  // A focus ring on the search box is noise in a README picture.
+  if (!keepFocus) await page.evaluate('document.activeElement?.blur()');
   // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
   await page.evaluate('document.fonts.ready');
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });

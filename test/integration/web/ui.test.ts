@@ -72,7 +72,7 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       assert.match((await ip.getAttribute('aria-describedby')) ?? '', /nf-ipv4-err/);
       assert.equal(await dlg.getByLabel('FQDN').inputValue(), 'node01.lab.example');
       assert.equal(await dlg.getByLabel('Extra kernel arguments').inputValue(), 'console=ttyS0,115200');
-      await shot(page, 'node-form-error');
+      await shot(page, 'node-form-error', false, true);
       await ip.fill('10.0.0.21');
       await dlg.getByRole('button', { name: 'Register' }).click();
       await row(page, '52:54:00:aa:00:01').waitFor();
