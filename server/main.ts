@@ -17,6 +17,7 @@ import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
 import { storeDirectory } from './boot/directory.js';
 import { createDhcp } from './wiring/dhcp.js';
+import { createNfs } from './wiring/nfs.js';
 import { Metrics } from './metrics.js';
 import type { RequestHandler } from 'express';
 
@@ -85,6 +86,8 @@ export async function startService(config: Config, opts: StartOptions): Promise<
 
     const directory = storeDirectory(store, { imagesDir: join(config.dataDir, 'images') });
     const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
+    const nfs = createNfs(config, { store, registry, log, health, metrics });
+    closers.push(() => nfs.close());
 
     const app = createApp(
       { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus },
@@ -92,7 +95,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
         ...config.http,
         log,
         webDir: WEB_DIR,
-        extraRoutes: [...dhcp.routes],
+        extraRoutes: [...dhcp.routes, ...nfs.routes],
         mounts: [['/metrics', metricsHandler(metrics)]],
       },
     );
@@ -109,6 +112,7 @@ export async function startService(config: Config, opts: StartOptions): Promise<
         }),
     );
     // Boot services start once the HTTP server they point nodes at is up.
+    await nfs.start();
     closers.push(() => dhcp.close());
     await dhcp.start();
 

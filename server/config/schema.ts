@@ -37,6 +37,34 @@ const dhcpSchema = z.strictObject({
   ports: z.strictObject({ server: port.optional(), client: port.optional(), proxy: port.optional() }).default({}),
 });
 
+const octalMode = z.string().regex(/^0?[0-7]{3,4}$/, { message: 'an octal mode such as "0755"' });
+
+/** NFS: the export table netroot owns and the per-node state directories. */
+const nfsSchema = z.strictObject({
+  /** none: netroot renders nothing (another tool serves NFS); kernel: exports.d + exportfs; ganesha: EXPORT blocks + reload. */
+  backend: z.enum(['none', 'kernel', 'ganesha']).default('none'),
+  /** Networks the read-only images tree is exported to; default: the DHCP subnets. */
+  nodeNetworks: z.array(z.string()).default([]),
+  rootOptions: z.array(z.string()).optional(),
+  stateOptions: z.array(z.string()).optional(),
+  debounceMs: z.number().int().min(0).max(60_000).default(500),
+  kernel: z.strictObject({
+    exportsFile: z.string().default('/etc/exports.d/netroot.exports'),
+    etcExports: z.string().default('/etc/exports'),
+    etab: z.string().default('/var/lib/nfs/etab'),
+  }).prefault({}),
+  ganesha: z.strictObject({
+    exportsFile: z.string().default('/etc/ganesha/netroot.conf'),
+    pidFile: z.string().default('/run/ganesha/ganesha.pid'),
+    logPath: z.string().nullable().default('/var/log/ganesha/ganesha.log'),
+    mainConfig: z.string().nullable().default('/etc/ganesha/ganesha.conf'),
+  }).prefault({}),
+  /** New state directories: mode and owner. */
+  stateMode: octalMode.default('0755'),
+  stateUid: z.number().int().min(0).optional(),
+  stateGid: z.number().int().min(0).optional(),
+});
+
 export const configSchema = z.strictObject({
   /** Where netroot keeps its database, images, state dirs and TFTP root. Default depends on uid. */
   dataDir: z.string().min(1),
@@ -59,6 +87,7 @@ export const configSchema = z.strictObject({
     serverAddress: ipv4.optional(),
   }).prefault({}),
   dhcp: dhcpSchema.prefault({}),
+  nfs: nfsSchema.prefault({}),
   log: z.strictObject({
     level: level.default('info'),
   }).prefault({}),

@@ -1,9 +1,8 @@
 /**
  * The node registry: create, change, delete and import nodes with the rules that need the store
  * (uniqueness naming the conflicting node, known images). Adapters (REST API, CLI) call this;
- * subsystems that follow the registry (export table, state directories) listen to `changes`.
+ * subsystems that follow the registry (export table, state directories) register with onChange.
  */
-import { EventEmitter } from 'node:events';
 import { normalizeMac } from '../../pxe/net/mac.js';
 import { AppError, ErrorCode, conflict, invalid, notFound } from '../errors.js';
 import { UniqueViolation, type NodeFields, type NodeRecord, type Store } from '../store/types.js';
@@ -15,16 +14,24 @@ export type NodeChange =
   | { type: 'deleted'; node: NodeRecord }
   | { type: 'imported'; nodes: NodeRecord[] };
 
-export interface RegistryEvents {
-  change: [NodeChange];
-}
+/** Runs after a change is stored (state directories, export table...); it handles its own errors. */
+export type ChangeHook = (change: NodeChange) => Promise<void>;
 
 const UNIQUE = ['mac', 'fqdn', 'ipv4'] as const;
 
 export class NodeRegistry {
-  readonly changes = new EventEmitter<RegistryEvents>();
+  private readonly hooks: ChangeHook[] = [];
 
   constructor(private readonly store: Store) {}
+
+  /** Subsystems that follow the registry register here; hooks run in order, awaited. */
+  onChange(hook: ChangeHook): void {
+    this.hooks.push(hook);
+  }
+
+  private async notify(change: NodeChange): Promise<void> {
+    for (const h of this.hooks) await h(change);
+  }
 
   /** A node by MAC (any notation) or FQDN. */
   async find(key: string): Promise<NodeRecord> {
@@ -38,7 +45,7 @@ export class NodeRegistry {
     await this.checkImage(input, '');
     await this.checkUnique(input, null, '');
     const node = await this.insert(() => this.store.nodes.create(input), input, '');
-    this.changes.emit('change', { type: 'created', node });
+    await this.notify({ type: 'created', node });
     return node;
   }
 
@@ -49,14 +56,14 @@ export class NodeRegistry {
     await this.checkImage(next, '');
     await this.checkUnique(next, before.id, '');
     const node = await this.insert(() => this.store.nodes.update(before.id, next), next, '');
-    this.changes.emit('change', { type: 'updated', node, before });
+    await this.notify({ type: 'updated', node, before });
     return node;
   }
 
   async delete(key: string): Promise<NodeRecord> {
     const node = await this.find(key);
     await this.store.nodes.delete(node.id);
-    this.changes.emit('change', { type: 'deleted', node });
+    await this.notify({ type: 'deleted', node });
     return node;
   }
 
@@ -75,7 +82,7 @@ export class NodeRegistry {
       await this.checkUnique(n, null, at);
     }
     const nodes = await this.insert(() => this.store.nodes.createMany(list), null, '');
-    this.changes.emit('change', { type: 'imported', nodes });
+    await this.notify({ type: 'imported', nodes });
     return nodes;
   }
 

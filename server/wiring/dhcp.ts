@@ -43,26 +43,30 @@ export function dhcpOptions(config: Config): DhcpServerOptions {
 }
 
 export interface DhcpPart {
-  server: DhcpServer | null;
+  readonly server: DhcpServer | null;
   routes: RouteDef[];
   start(): Promise<void>;
+  /** Applies a new config: the DHCP server is rebuilt when its settings changed (it keeps no transfer state). */
+  reload(next: Config): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createDhcp(
-  config: Config,
+  initial: Config,
   deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health; metrics: Metrics },
 ): DhcpPart {
-  let server: DhcpServer | null = null;
-  if (config.dhcp.interfaces.length > 0) {
-    server = new DhcpServer(dhcpOptions(config), {
-      directory: deps.directory,
-      events: deps.events,
-      discoveries: deps.discoveries,
-      leases: deps.store.leases,
-      logger: deps.log.child({ part: 'dhcp' }),
-    });
-  }
+  let config = initial;
+  const build = (c: Config) =>
+    c.dhcp.interfaces.length === 0
+      ? null
+      : new DhcpServer(dhcpOptions(c), {
+          directory: deps.directory,
+          events: deps.events,
+          discoveries: deps.discoveries,
+          leases: deps.store.leases,
+          logger: deps.log.child({ part: 'dhcp' }),
+        });
+  let server: DhcpServer | null = build(config);
   deps.health.register('dhcp', () => {
     if (!server) return { status: 'off', detail: 'no interfaces configured (dhcp.interfaces)' };
     const rivals = server.rivals;
@@ -120,13 +124,27 @@ export function createDhcp(
       },
     }),
   ];
+  const settings = (c: Config) => JSON.stringify({ dhcp: c.dhcp, httpBase: httpBase(c) });
   return {
-    server,
+    get server() {
+      return server;
+    },
     routes,
     async start() {
       if (!server) return;
       await server.start();
       deps.log.info({ interfaces: config.dhcp.interfaces, mode: config.dhcp.mode }, 'dhcp: serving');
+    },
+    async reload(next) {
+      if (settings(next) === settings(config)) return;
+      const fresh = build(next);
+      await server?.stop();
+      server = fresh;
+      config = next;
+      if (server) {
+        await server.start();
+        deps.log.info({ interfaces: next.dhcp.interfaces, mode: next.dhcp.mode }, 'dhcp: serving with the reloaded configuration');
+      } else deps.log.info('dhcp: stopped (no interfaces in the reloaded configuration)');
     },
     close: async () => void (await server?.stop()),
   };
