@@ -90,6 +90,8 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
   const version = o.version !== undefined ? validateVersionName(o.version) : newVersionName(existing, now);
   const paths = versionPaths(o.imagesDir, image, version);
   const prevRoot = o.prev !== null ? versionPaths(o.imagesDir, image, o.prev).root : null;
+  // Never adopt (and, on failure, delete) a directory the store does not know about.
+  if (await stat(paths.dir).then(() => true, () => false)) throw new Error(`version: ${paths.dir} already exists on disk`);
   const rec: VersionRecord = { image, version, state: 'building', createdAt: now.toISOString() };
   await o.store.create(rec);
   let step: PullStep | 'setup' = 'setup';

@@ -56,6 +56,10 @@ export const reduceDebianInterfaces: Step = async (root) => {
 export const removeNmConnections: Step = (root) =>
   removeMatching(root, '/etc/NetworkManager/system-connections', () => false);
 
+/** Ubuntu's netplan files match the golden host's NICs; applied on a node they could reconfigure
+ * the interface its NFS root lives on. */
+export const removeNetplan: Step = (root) => removeMatching(root, '/etc/netplan', (n) => !/\.ya?ml$/.test(n));
+
 /** Seed: nodes take their hostname from DHCP. */
 export const removeHostname: Step = async (root) => ((await removeIn(root, '/etc/hostname')) ? ['/etc/hostname'] : []);
 
@@ -93,6 +97,7 @@ export const CLEANUP_STEPS: ReadonlyArray<[string, Step]> = [
   ['ifcfg', removeIfcfg],
   ['debian-interfaces', reduceDebianInterfaces],
   ['networkmanager', removeNmConnections],
+  ['netplan', removeNetplan],
   ['hostname', removeHostname],
   ['machine-id', emptyMachineId],
   ['udev-persistent-net', removeUdevPersistentNet],

@@ -33,6 +33,7 @@ test('makeStateless applies every seed cleanup step to a fixture root', async ()
     assert.deepEqual(await readdir(join(root, 'etc/network/interfaces.d')), []);
     assert.deepEqual(await readdir(join(root, 'etc/NetworkManager/system-connections')), []);
     assert.ok(await exists(join(root, 'etc/NetworkManager/NetworkManager.conf')));
+    assert.deepEqual(await readdir(join(root, 'etc/netplan')), []);
     assert.equal(await exists(join(root, 'etc/hostname')), false);
     assert.equal(await read(root, 'etc/machine-id'), '');
     assert.equal(await exists(join(root, 'var/lib/dbus/machine-id')), false);

@@ -130,6 +130,7 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.deepEqual((await readdir(join(root, 'etc/sysconfig/network-scripts'))).sort(), ['ifcfg-lo', 'ifup-eth']);
   assert.deepEqual(await readdir(join(root, 'etc/network/interfaces.d')), []);
   assert.deepEqual(await readdir(join(root, 'etc/NetworkManager/system-connections')), []);
+  assert.deepEqual(await readdir(join(root, 'etc/netplan')), []);
   assert.equal(await stat(join(root, 'etc/hostname')).catch(() => null), null);
   assert.equal(await readFile(join(root, 'etc/machine-id'), 'utf8'), '');
   assert.deepEqual(await readdir(join(root, 'etc/udev/rules.d')), ['99-local.rules']);
@@ -273,6 +274,14 @@ test('names escaping the images tree are refused before anything happens', async
   await assert.rejects(pullVersion(opts({ image: { ...image, name: '../etc' } })), /image:/);
   await assert.rejects(pullVersion(opts({ prev: '../../x' })), /version:/);
   assert.equal((await store.list('../etc')).length, 0);
+  // A version the store knows, or a directory it does not know, is never overwritten or removed.
+  await assert.rejects(pullVersion(opts({ version: 'v3', prev: 'v2' })), /exists/);
+  const stray = versionPaths(imagesDir, 'fixture', 'stray');
+  await mkdir(stray.root, { recursive: true });
+  await writeFile(join(stray.root, 'keep'), 'x');
+  await assert.rejects(pullVersion(opts({ version: 'stray', prev: 'v3' })), /already exists on disk/);
+  assert.equal(await readFile(join(stray.root, 'keep'), 'utf8'), 'x');
+  await rm(stray.dir, { recursive: true });
 });
 
 test('chroot mode: dracut runs inside the new root with /proc /sys /dev bound, all unmounted after', async () => {
