@@ -63,7 +63,14 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
-  stdin: () => string;
+  stdin: () => Promise<string>;
+}
+
+/** All of standard input (read as a stream: a sync read of a pipe can fail with EAGAIN). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const NODE_COLUMNS = ['fqdn', 'mac', 'ipv4', 'image', 'bootMode', 'enabled', 'lastEvent'];
@@ -88,7 +95,7 @@ const flat = (n: Record<string, unknown>) => ({ ...n, lastEvent: (n.lastEvent as
 export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Partial<Io>): Promise<number> {
   const out = io?.out ?? ((s: string) => void process.stdout.write(s));
   const err = io?.err ?? ((s: string) => void process.stderr.write(s));
-  const stdin = io?.stdin ?? (() => readFileSync(0, 'utf8'));
+  const stdin = io?.stdin ?? readStdin;
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -151,7 +158,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
       }
       case 'node import': {
         if (!arg) throw new UsageError('node import needs a file (JSON array or CSV with a header row) or -');
-        const text = arg === '-' ? stdin() : readFileSync(arg, 'utf8');
+        const text = arg === '-' ? await stdin() : readFileSync(arg, 'utf8');
         const body = /^\s*\[/.test(text) ? (JSON.parse(text) as unknown) : parseCsv(text).map(csvRowToNode);
         const r = await api.call<{ imported: number }>('POST', '/nodes/import', body);
         show(r, () => `imported ${r.imported} nodes\n`);
