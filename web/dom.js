@@ -31,6 +31,18 @@ export function clear(el) {
   return el;
 }
 
+/** Replaces el's children (null/false children are skipped, unlike Element.append). */
+export function fill(el, ...children) {
+  append(clear(el), children);
+  return el;
+}
+
+/** Adds children (null/false skipped). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** "3 min ago" style, with the exact time in the title of a <time>. */
 export function ago(iso) {
   if (!iso) return h('span', { class: 'muted' }, '—');

@@ -1,7 +1,7 @@
 // A job's live view: progress bar (percent, bytes, rate, step) polled once a second while it
 // runs, and its log when it failed.
 import { get, enc } from '../api.js';
-import { bytes, clear, h, when } from '../dom.js';
+import { bytes, clear, h, when, fill } from '../dom.js';
 
 export function jobView(job, { onFinished } = {}) {
   const box = h('div', { class: 'job', 'data-job': job.id });
@@ -11,7 +11,7 @@ export function jobView(job, { onFinished } = {}) {
   function draw(j) {
     const p = j.progress;
     const running = j.state === 'running' || j.state === 'queued';
-    clear(box).append(
+    fill(box, 
       h('p', { class: 'job-head' }, h('span', { class: `badge job-${j.state}` }, j.state), ` ${j.kind} ${j.target ?? ''}`, j.step ? h('span', { class: 'muted' }, ` — ${j.step}`) : null, ' ', h('span', { class: 'muted small' }, 'started ', when(j.startedAt ?? j.createdAt))),
       running
         ? h('div', { class: 'progress-row' },

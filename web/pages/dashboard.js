@@ -1,7 +1,10 @@
 // Dashboard: nodes by boot state, boots per hour (24 h), current transfers, rival DHCP servers,
 // service health. Refreshed every 5 s while shown.
 import { ApiError, get } from '../api.js';
-import { clear, h, loadError, when } from '../dom.js';
+import { clear, h, loadError, when, fill } from '../dom.js';
+
+// Health statuses: 'off' is a choice (not configured), not a failure.
+const HEALTH = { ok: 'st-booted', off: 'st-never', degraded: 'st-stuck', down: 'st-stuck' };
 
 function card(label, value, cls, href) {
   const inner = [h('span', { class: 'value' }, String(value)), h('span', { class: 'label' }, label)];
@@ -47,7 +50,7 @@ export function renderDashboard(main) {
     try {
       const s = await get('/stats');
       const n = s.nodes;
-      clear(counts).append(
+      fill(counts, 
         h('ul', { class: 'stats' },
           card('nodes', n.total, '', '#/nodes'),
           card('booted', n.booted, 'st-booted'),
@@ -58,14 +61,14 @@ export function renderDashboard(main) {
           card('discovered', s.discovered, s.discovered ? 'st-booting' : '', '#/discovered'),
         ),
       );
-      clear(chart).append(bootsChart(s.bootsPerHour));
-      clear(transfers).append(
+      fill(chart, bootsChart(s.bootsPerHour));
+      fill(transfers, 
         s.transfers
           ? h('ul', { class: 'stats small' }, card('TFTP', s.transfers.tftp ?? 0), card('HTTP', s.transfers.http ?? 0))
           : h('p', { class: 'muted' }, 'Transfer counts are not reported by this server yet.'),
       );
     } catch (e) {
-      clear(counts).append(loadError(e));
+      fill(counts, loadError(e));
     }
     try {
       const r = await get('/dhcp/rivals');
@@ -73,28 +76,28 @@ export function renderDashboard(main) {
       if (r.items.length) {
         rivals.append(
           h('div', { class: 'notice error', role: 'alert' },
-            h('strong', {}, 'Another DHCP server answers on this network. '),
-            'Nodes may get a foreign address or boot file: ',
-            h('ul', {}, r.items.map((x) => h('li', {}, h('span', { class: 'mono' }, x.server), ` on ${x.interface}, last seen `, when(x.seenAt)))),
+            h('strong', {}, `Another DHCP server answers on this network (${r.items.length}). `),
+            'Nodes may get a foreign address or boot file:',
+            h('ul', {}, r.items.map((x) => h('li', {}, h('span', { class: 'mono' }, x.server ?? x.from ?? '?'), x.from && x.from !== x.server ? ` (from ${x.from})` : '', x.interface ? ` on ${x.interface}` : '', x.proxy ? ', proxyDHCP' : '', x.offered ? `, offered ${x.offered}` : '', x.bootFile ? `, boot file ${x.bootFile}` : '', x.seenAt ? [', seen ', when(x.seenAt)] : null))),
           ),
         );
       }
     } catch (e) {
-      if (!(e instanceof ApiError && e.status === 404)) clear(rivals).append(loadError(e));
+      if (!(e instanceof ApiError && e.status === 404)) fill(rivals, loadError(e));
       else clear(rivals);
     }
     try {
       const hl = await get('/health');
-      clear(health).append(
+      fill(health, 
         h('p', {}, h('span', { class: `badge ${hl.status === 'ok' ? 'st-booted' : 'st-stuck'}` }, hl.status), ` netroot ${hl.version}, up ${Math.floor(hl.uptimeSec / 3600)} h ${Math.floor((hl.uptimeSec % 3600) / 60)} min`),
         h('table', { class: 'data compact' },
           h('caption', { class: 'sr-only' }, 'Subsystems'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Subsystem'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Detail'))),
-          h('tbody', {}, Object.entries(hl.subsystems || {}).map(([name, v]) => h('tr', {}, h('td', {}, name), h('td', {}, h('span', { class: `badge ${v.status === 'ok' ? 'st-booted' : 'st-stuck'}` }, v.status)), h('td', { class: 'small' }, Object.entries(v).filter(([k]) => k !== 'status').map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : x}`).join(', '))))),
+          h('tbody', {}, Object.entries(hl.subsystems || {}).map(([name, v]) => h('tr', {}, h('td', {}, name), h('td', {}, h('span', { class: `badge ${HEALTH[v.status] ?? 'st-stuck'}` }, v.status)), h('td', { class: 'small' }, Object.entries(v).filter(([k]) => k !== 'status').map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : x}`).join(', '))))),
         ),
       );
     } catch (e) {
-      clear(health).append(loadError(e));
+      fill(health, loadError(e));
     }
   }
 

@@ -1,7 +1,7 @@
 // Discovered: MACs that asked to boot and are not registered. "Register" opens the node form
 // pre-filled with the MAC; new sightings arrive live.
 import { api, enc, get, qs, session } from '../api.js';
-import { ago, banner, clear, h, loadError, when } from '../dom.js';
+import { ago, banner, clear, h, loadError, when, fill } from '../dom.js';
 import { openNodeForm } from '../components/node-form.js';
 import { confirmDialog } from '../components/dialog.js';
 import { liveStream } from '../sse.js';
@@ -72,7 +72,7 @@ export function renderDiscovered(main, { query }) {
       prev.disabled = offset === 0;
       next.disabled = offset + r.items.length >= r.total;
     } catch (e) {
-      clear(tbody).append(h('tr', {}, h('td', { colspan: 9 }, loadError(e))));
+      fill(tbody, h('tr', {}, h('td', { colspan: 9 }, loadError(e))));
     }
   }
 

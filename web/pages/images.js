@@ -1,7 +1,7 @@
 // Images: versions (state, size, kernel, created, nodes running/pinning), pull now with live
 // progress, publish, rollback, pin; failed pulls show their job log.
 import { ApiError, api, enc, get, qs, session } from '../api.js';
-import { banner, bytes, clear, h, loadError, notConfigured, when } from '../dom.js';
+import { banner, bytes, clear, h, loadError, notConfigured, when, fill } from '../dom.js';
 import { confirmDialog, modal } from '../components/dialog.js';
 import { jobView } from '../components/job.js';
 
@@ -135,9 +135,9 @@ export function renderImages(main) {
     async function reload() {
       try {
         const r = await get(`/images/${enc(img.name)}/versions`);
-        clear(body).append(h('div', { class: 'table-wrap' }, versionsTable(img.name, r.items, reload)));
+        fill(body, h('div', { class: 'table-wrap' }, versionsTable(img.name, r.items, reload)));
       } catch (e) {
-        clear(body).append(e instanceof ApiError && e.status === 404 ? notConfigured('Image versions') : loadError(e));
+        fill(body, e instanceof ApiError && e.status === 404 ? notConfigured('Image versions') : loadError(e));
       }
     }
 
@@ -166,7 +166,7 @@ export function renderImages(main) {
       if (r.items.length === 0) list.append(h('p', { class: 'notice' }, 'No images yet.', session.canWrite ? ' Create one, then pull its first version from the golden host.' : ''));
       for (const img of r.items) list.append(imageSection(img));
     } catch (e) {
-      clear(list).append(loadError(e));
+      fill(list, loadError(e));
     }
   }
 

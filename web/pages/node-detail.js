@@ -1,7 +1,7 @@
 // Node detail: fields, boot timeline (live over SSE while the node boots), rendered iPXE script
 // and kernel command line.
 import { ApiError, enc, get } from '../api.js';
-import { ago, clear, h, loadError, notConfigured, stateBadge, when } from '../dom.js';
+import { add, ago, clear, fill, h, loadError, notConfigured, stateBadge, when } from '../dom.js';
 import { nodeButtons } from '../components/node-actions.js';
 import { stepLabel } from './nodes.js';
 import { liveStream } from '../sse.js';
@@ -46,9 +46,9 @@ export function renderNodeDetail(main, { parts }) {
 
   function drawNode(n) {
     node = n;
-    clear(head).append(h('h1', {}, n.fqdn, ' ', stateBadge(n.bootState), n.enabled ? null : h('span', { class: 'badge off' }, 'disabled')), nodeButtons(n, { onChanged: load, onDeleted: () => (location.hash = '#/nodes') }));
+    fill(head, h('h1', {}, n.fqdn, ' ', stateBadge(n.bootState), n.enabled ? null : h('span', { class: 'badge off' }, 'disabled')), nodeButtons(n, { onChanged: load, onDeleted: () => (location.hash = '#/nodes') }));
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
-    clear(facts).append(
+    fill(facts, 
       ...row('MAC', h('span', { class: 'mono' }, n.mac)),
       ...row('IPv4', h('span', { class: 'mono' }, n.ipv4)),
       ...row('Image', n.image ? `${n.image}${n.pinnedVersion ? ` @ ${n.pinnedVersion} (pinned)` : ' @ active version'}` : 'none'),
@@ -65,7 +65,7 @@ export function renderNodeDetail(main, { parts }) {
     let start = 0;
     for (let i = events.length - 1; i >= 0; i--) if (events[i].kind === 'dhcp.discover') (start = i), (i = -1);
     const cur = events.slice(start);
-    clear(strip).append(
+    fill(strip, 
       ...STEPS.map(([label, match]) => {
         const hit = cur.filter((e) => match(e.kind));
         const done = hit.length > 0;
@@ -88,7 +88,7 @@ export function renderNodeDetail(main, { parts }) {
       const li = h('li', { class: `ev ev-${e.kind.replace('.', '-')}`, 'data-kind': e.kind }, h('span', { class: 'when' }, when(e.at)), h('span', { class: 'kind' }, stepLabel(e.kind)), h('span', { class: 'detail mono' }, detailText(e.detail)));
       list.insertBefore(li, list.children[i] ?? null);
     }
-    if (events.length === 0) clear(list).append(h('li', { class: 'empty muted' }, 'No boot events yet. They appear here live while the node boots.'));
+    if (events.length === 0) fill(list, h('li', { class: 'empty muted' }, 'No boot events yet. They appear here live while the node boots.'));
     drawStrip();
   }
 
@@ -102,7 +102,7 @@ export function renderNodeDetail(main, { parts }) {
     clear(bootBox);
     try {
       const b = await get(`/nodes/${enc(node.mac)}/boot`);
-      bootBox.append(
+      add(bootBox, 
         b.reason ? h('p', { class: 'notice' }, `Not offered a boot: ${b.reason}`) : null,
         h('h3', {}, 'Kernel command line'),
         b.cmdline ? h('pre', { class: 'code', id: 'cmdline' }, b.cmdline) : h('p', { class: 'muted' }, 'none'),
@@ -118,7 +118,7 @@ export function renderNodeDetail(main, { parts }) {
     try {
       drawNode(await get(`/nodes/${enc(key)}`));
     } catch (e) {
-      clear(facts).append(e instanceof ApiError && e.status === 404 ? h('p', { class: 'notice error' }, `No node ${key}.`) : loadError(e));
+      fill(facts, e instanceof ApiError && e.status === 404 ? h('p', { class: 'notice error' }, `No node ${key}.`) : loadError(e));
       return false;
     }
     loadBoot();

@@ -1,7 +1,7 @@
 // Nodes: a server-side paged, sorted and filtered table (fast with 10,000 nodes: only one page
 // is fetched and drawn). Filters live in the URL (#/nodes?search=..&image=..) so views can be shared.
 import { enc, get, qs, session } from '../api.js';
-import { ago, banner, clear, h, loadError, stateBadge } from '../dom.js';
+import { ago, banner, clear, h, loadError, stateBadge, fill } from '../dom.js';
 import { openNodeForm } from '../components/node-form.js';
 import { nodeButtons } from '../components/node-actions.js';
 import { openImport } from '../components/import.js';
@@ -103,7 +103,7 @@ export function renderNodes(main, { query }) {
   sizeSel.addEventListener('change', () => ((st.limit = Number(sizeSel.value)), go(0)));
 
   function drawHead() {
-    clear(thead).append(
+    fill(thead, 
       h(
         'tr',
         {},
@@ -167,7 +167,7 @@ export function renderNodes(main, { query }) {
       next.disabled = to >= r.total;
     } catch (e) {
       if (e.name === 'AbortError') return;
-      clear(tbody).append(h('tr', {}, h('td', { colspan: COLUMNS.length + 1 }, loadError(e))));
+      fill(tbody, h('tr', {}, h('td', { colspan: COLUMNS.length + 1 }, loadError(e))));
     }
   }
 
@@ -176,8 +176,8 @@ export function renderNodes(main, { query }) {
     boot(ev) {
       const tr = rows.get(ev.mac);
       if (!tr) return;
-      clear(tr.querySelector('td.last')).append(stepLabel(ev.kind), ' ', h('span', { class: 'muted' }, ago(ev.at)));
-      clear(tr.querySelector('td.state')).append(stateBadge(ev.kind === 'booted' ? 'booted' : 'booting'));
+      fill(tr.querySelector('td.last'), stepLabel(ev.kind), ' ', h('span', { class: 'muted' }, ago(ev.at)));
+      fill(tr.querySelector('td.state'), stateBadge(ev.kind === 'booted' ? 'booted' : 'booting'));
     },
   });
 

@@ -29,7 +29,7 @@ export async function newPage(browser: Browser, errors: string[]): Promise<{ con
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of (400|401|403|404|409)|ERR_CONNECTION_REFUSED/.test(m.text())) errors.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !/status of (400|401|403|404|409)|ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_NETWORK_CHANGED/.test(m.text())) errors.push(`console: ${m.text()}`);
   });
   return { context, page };
 }
@@ -48,6 +48,10 @@ export async function shot(page: Page, name: string, fullPage = false, keepFocus
   // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
   await page.evaluate('document.fonts.ready');
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+  // A value the page failed to format shows up as one of these words.
+  const text = await page.locator('body').innerText();
+  const bad = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(text);
+  if (bad) throw new Error(`page ${name} shows ${JSON.stringify(bad[0])} in: ${text.slice(Math.max(0, bad.index - 80), bad.index + 40)}`);
 }
 
 /** A link of the main navigation bar. */

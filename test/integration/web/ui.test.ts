@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 import { launch, nav, newPage, shot, signIn } from './browser.js';
@@ -25,8 +28,14 @@ const row = (page: Page, mac: string) => page.locator(`tr[data-mac="${mac}"]`);
 
 test('admin UI: sign in, register (field error), edit, disable, import preview, delete, read-only, reconnect', async (t) => {
   const port = await freePort();
-  let nr: Netroot = await startNetroot({ config: { http: { listen: '127.0.0.1', port } } });
-  const dataDir = nr.dataDir;
+  const dataDir = mkdtempSync(join(tmpdir(), 'nrwebui-'));
+  // The Ganesha backend only renders and writes files under the data dir here: no NFS server
+  // runs, so an apply fails (images tree missing) and the page shows that failure.
+  const config = {
+    http: { listen: '127.0.0.1', port },
+    nfs: { backend: 'ganesha', nodeNetworks: ['10.0.0.0/24'], ganesha: { exportsFile: join(dataDir, 'netroot-ganesha.conf'), pidFile: join(dataDir, 'ganesha.pid'), logPath: null, mainConfig: null } },
+  };
+  let nr: Netroot = await startNetroot({ dataDir, config });
   const token = nr.token;
   const errors: string[] = [];
   let browser: Browser | null = null;
@@ -182,16 +191,22 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       await page.locator('section.image .notice, section.image table').first().waitFor();
       await shot(page, 'images');
       await nav(page, 'Exports').click();
-      await page.locator('main .notice, #exports-rendered').first().waitFor();
-      await shot(page, 'exports');
+      await page.locator('#exports-rendered', { hasText: 'state of node03.lab.example' }).waitFor();
+      assert.match(await page.locator('#last-apply').innerText(), /failed[\s\S]*images tree is not a directory/);
+      await page.getByRole('button', { name: 'Dry run (show diff)' }).click();
+      await page.locator('#export-diff-text .add', { hasText: 'Export_Id' }).first().waitFor();
+      await shot(page, 'exports', true);
     });
 
     await t.test('a read-only token sees everything and no change buttons', async () => {
       const tok = await nr.api('POST', '/tokens', { name: 'viewer', role: 'readonly' });
       assert.equal(tok.status, 201);
       const { context, page: ro } = await newPage(browser!, errors);
+      const failed: string[] = [];
+      ro.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.request().method()} ${r.url()}`));
       await signIn(ro, nr.url, tok.body.secret);
-      assert.match(await ro.locator('#who-name').innerText(), /read-only/);
+      await ro.locator('#who-name', { hasText: 'read-only' }).waitFor().catch(() => {});
+      assert.match(await ro.locator('#who-name').innerText(), /read-only/, `failed requests: ${failed.join('; ')}`);
       await nav(ro, 'Nodes').click();
       await row(ro, '52:54:00:aa:00:01').waitFor();
       assert.equal(await ro.getByRole('button', { name: /Register|Import|Edit|Delete|Disable|Enable/ }).count(), 0);
@@ -212,7 +227,7 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       const banner = page.locator('#conn');
       await banner.waitFor({ state: 'visible', timeout: 20_000 });
       assert.match(await banner.innerText(), /connection to the server lost, reconnecting/);
-      nr = await startNetroot({ dataDir, config: { http: { listen: '127.0.0.1', port } } });
+      nr = await startNetroot({ dataDir, config });
       await banner.waitFor({ state: 'hidden', timeout: 30_000 });
     });
 
