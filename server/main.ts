@@ -16,7 +16,11 @@ import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
 import { storeDirectory } from './boot/directory.js';
-import { createDhcp } from './wiring/dhcp.js';
+import { createDhcp, dhcpOptions } from './wiring/dhcp.js';
+import { changedSections, restartNeeded, type ReloadResult } from './reload.js';
+import { ConfigError } from './config/load.js';
+import { route } from './api/route.js';
+import { AppError, ErrorCode } from './errors.js';
 import { createNfs } from './wiring/nfs.js';
 import { Metrics } from './metrics.js';
 import type { RequestHandler } from 'express';
@@ -38,16 +42,21 @@ export interface Service {
   tokens: TokenService;
   /** http://host:port of the HTTP server (API, boot files, UI). */
   url: string;
+  /** Re-reads the config and applies what can change live; a bad config is refused (ConfigError). */
+  reload(): Promise<ReloadResult>;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   log: Logger;
+  /** Reads the configuration again (for reload); throws ConfigError naming the field. */
+  loadConfig?: () => Config;
   /** Called once, on first start, with the admin token's secret (it is shown nowhere else). */
   onAdminToken?: (secret: string) => void;
 }
 
-export async function startService(config: Config, opts: StartOptions): Promise<Service> {
+export async function startService(initial: Config, opts: StartOptions): Promise<Service> {
+  let config = initial;
   const { log } = opts;
   const store = openSqliteStore(join(config.dataDir, 'netroot.db'));
   const closers: (() => Promise<void>)[] = [() => store.close()];
@@ -89,13 +98,53 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     const nfs = createNfs(config, { store, registry, log, health, metrics });
     closers.push(() => nfs.close());
 
+    let reloading: Promise<ReloadResult> | null = null;
+    const reload = async (): Promise<ReloadResult> => {
+      while (reloading) await reloading.catch(() => undefined);
+      const run = (async () => {
+        if (!opts.loadConfig) throw new ConfigError('reload: this service was started without a config source');
+        const next = opts.loadConfig();
+        dhcpOptions(next); // every subsystem's own checks, before anything changes
+        const changed = changedSections(config, next);
+        const restart = restartNeeded(config, next);
+        await dhcp.reload(next);
+        log.level = next.log.level;
+        config = { ...next, dataDir: config.dataDir, http: config.http, nfs: config.nfs };
+        const result = { applied: changed.filter((c) => !restart.includes(c)), restartNeeded: restart };
+        log.info(result, 'configuration reloaded');
+        return result;
+      })();
+      reloading = run;
+      try {
+        return await run;
+      } finally {
+        reloading = null;
+      }
+    };
+    const reloadRoute = route({
+      method: 'post',
+      path: '/reload',
+      tag: 'system',
+      summary: 'Re-read the configuration file and apply it (as SIGHUP); a bad config is refused naming the field',
+      access: 'write',
+      responses: { 200: '{applied, restartNeeded}', 400: 'The new config is invalid; the running one is kept' },
+      async handle() {
+        try {
+          return { body: await reload() };
+        } catch (e) {
+          if (e instanceof ConfigError) throw new AppError(ErrorCode.Invalid, e.message, e.field);
+          throw e;
+        }
+      },
+    });
+
     const app = createApp(
       { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus },
       {
         ...config.http,
         log,
         webDir: WEB_DIR,
-        extraRoutes: [...dhcp.routes, ...nfs.routes],
+        extraRoutes: [...dhcp.routes, ...nfs.routes, reloadRoute],
         mounts: [['/metrics', metricsHandler(metrics)]],
       },
     );
@@ -120,7 +169,18 @@ export async function startService(config: Config, opts: StartOptions): Promise<
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const url = `http://${host}:${addr.port}`;
     log.info({ url, dataDir: config.dataDir, version: VERSION }, 'netroot started');
-    return { config, store, registry, recorder, tokens, url, close };
+    return {
+      get config() {
+        return config;
+      },
+      store,
+      registry,
+      recorder,
+      tokens,
+      url,
+      reload,
+      close,
+    };
   } catch (e) {
     await close();
     throw e;

@@ -15,8 +15,10 @@ const HELP = `netroot: PXE/NFS boot server for stateless, read-only Linux nodes
 
 usage: netroot <command> [options]
 
-  serve [--config FILE]                 run the service
+  serve [--config FILE]                 run the service (SIGHUP reloads the config)
   status                                health of each subsystem
+  reload                                re-read the config file and apply it
+  audit [--limit N]                     who changed what, newest first
   node list [--image I] [--search S] [--enabled true|false] [--limit N]
   node show <mac|fqdn>
   node add --mac M --fqdn F --ip A [--image I] [--pin V] [--args "..."]
@@ -127,6 +129,16 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
         const h = await api.call<{ status: string; version: string; uptimeSec: number; subsystems: Record<string, { status: string; detail?: string }> }>('GET', '/health');
         show(h, () => `netroot ${h.version}: ${h.status} (up ${h.uptimeSec}s)\n` + table(Object.entries(h.subsystems).map(([name, s]) => ({ name, ...s })), ['name', 'status', 'detail']));
         return h.status === 'ok' ? 0 : 1;
+      }
+      case 'reload': {
+        const r = await api.call<{ applied: string[]; restartNeeded: string[] }>('POST', '/reload');
+        show(r, () => `reloaded: ${r.applied.join(', ') || 'nothing changed'}${r.restartNeeded.length ? `; needs a restart: ${r.restartNeeded.join(', ')}` : ''}\n`);
+        return 0;
+      }
+      case 'audit': {
+        const r = await api.call<{ items: Record<string, unknown>[] }>('GET', `/audit?limit=${encodeURIComponent(v.limit ?? '100')}`);
+        show(r, () => table(r.items, ['at', 'actor', 'method', 'path', 'status', 'summary']));
+        return 0;
       }
       case 'node list': {
         const q = new URLSearchParams();

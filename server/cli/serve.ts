@@ -28,6 +28,7 @@ export async function serve(o: ServeOptions): Promise<number> {
   try {
     service = await startService(loaded.config, {
       log,
+      loadConfig: () => loadConfig({ path: o.configPath, env: o.env }).config,
       onAdminToken: (secret) =>
         o.out(`\nnetroot: initial admin API token (shown only now; store it, e.g. export NETROOT_TOKEN=...):\n${secret}\n\n`),
     });
@@ -42,11 +43,18 @@ export async function serve(o: ServeOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
-      void service.close().then(() => {
+      process.off('SIGHUP', onHup);
+      void svc.close().then(() => {
         log.info('stopped');
         resolve(0);
       });
     };
+    const svc = service;
+    const onHup = () => {
+      log.info('SIGHUP: reloading the configuration');
+      svc.reload().catch((err: unknown) => log.error({ err: (err as Error).message }, 'reload refused; the running configuration is kept'));
+    };
+    process.on('SIGHUP', onHup);
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -1,7 +1,7 @@
 /** Builds the DHCP server from config and the store; its API routes and health. */
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DhcpServer, resolveOptions, type DhcpServerOptions, type Rival } from '../../pxe/dhcp/index.js';
+import { DhcpServer, resolveOptions, type DhcpCounters, type DhcpServerOptions, type Rival } from '../../pxe/dhcp/index.js';
 import type { BootDirectory } from '../../pxe/boot/types.js';
 import type { DiscoverySink, EventSink } from '../../pxe/boot/events.js';
 import type { Config } from '../config/schema.js';
@@ -67,6 +67,24 @@ export function createDhcp(
           logger: deps.log.child({ part: 'dhcp' }),
         });
   let server: DhcpServer | null = build(config);
+  // Counters survive a reload (the server is rebuilt): what earlier servers counted is kept here.
+  let carried: DhcpCounters = { received: {}, sent: {}, ignored: {}, dropped: {}, discovered: 0 };
+  const addTable = (a: Record<string, number>, b: Record<string, number>) => {
+    const o = { ...a };
+    for (const [k, v] of Object.entries(b)) o[k] = (o[k] ?? 0) + v;
+    return o;
+  };
+  const counters = (): DhcpCounters => {
+    const c = server?.counters;
+    if (!c) return carried;
+    return {
+      received: addTable(carried.received, c.received),
+      sent: addTable(carried.sent, c.sent),
+      ignored: addTable(carried.ignored, c.ignored),
+      dropped: addTable(carried.dropped, c.dropped),
+      discovered: carried.discovered + c.discovered,
+    };
+  };
   deps.health.register('dhcp', () => {
     if (!server) return { status: 'off', detail: 'no interfaces configured (dhcp.interfaces)' };
     const rivals = server.rivals;
@@ -79,8 +97,7 @@ export function createDhcp(
     };
   });
   deps.metrics.counterFn('netroot_dhcp_packets_total', 'DHCP packets by direction, message type and outcome', ['direction', 'type', 'outcome'], () => {
-    if (!server) return [];
-    const c = server.counters;
+    const c = counters();
     const rows = (t: Record<string, number>, direction: string, outcome: string, isType: boolean) =>
       Object.entries(t).map(([k, value]) => ({ labels: { direction, type: isType ? k : '', outcome: isType ? outcome : k }, value }));
     return [...rows(c.received, 'in', 'received', true), ...rows(c.sent, 'out', 'sent', true), ...rows(c.ignored, 'in', 'ignored', false), ...rows(c.dropped, 'in', 'dropped', false)];
@@ -120,7 +137,7 @@ export function createDhcp(
       access: 'read',
       responses: { 200: 'counters' },
       async handle() {
-        return { body: { enabled: server !== null, ...(server?.counters ?? {}) } };
+        return { body: { enabled: server !== null, ...counters() } };
       },
     }),
   ];
@@ -138,6 +155,7 @@ export function createDhcp(
     async reload(next) {
       if (settings(next) === settings(config)) return;
       const fresh = build(next);
+      carried = counters();
       await server?.stop();
       server = fresh;
       config = next;

@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Lab, type Ns } from '../../helpers/netns.js';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 import { requireTools, tempDir, udhcpcScript } from '../dhcp/lab.js';
@@ -95,6 +96,37 @@ test('/metrics shows the DHCP traffic that happened', async () => {
   assert.match(text, /netroot_dhcp_packets_total\{direction="in",type="",outcome="unknown-mac"\} \d+/);
   assert.match(text, /netroot_discovered_macs_total 1/);
   assert.match(text, /netroot_nodes 2/);
+});
+
+test('reload: SIGHUP applies a new router; a bad config is refused naming the field and DHCP keeps serving', async () => {
+  const cfg = JSON.parse(readFileSync(nr.configPath, 'utf8'));
+  cfg.dhcp.subnets[0].router = '10.51.200.254';
+  writeFileSync(nr.configPath, JSON.stringify(cfg));
+  process.kill(nr.proc.pid, 'SIGHUP');
+  await nr.proc.waitFor(/"msg":"configuration reloaded"/, 10_000);
+  const r = await udhcpc(MAC);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.bound!, /router=10\.51\.200\.254/);
+
+  cfg.dhcp.subnets[0].router = 'not-an-ip';
+  writeFileSync(nr.configPath, JSON.stringify(cfg));
+  const bad = await nr.api('POST', '/reload');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.field, 'dhcp.subnets.0.router');
+  cfg.dhcp.subnets[0].cidr = '10.51.200.7/24';
+  cfg.dhcp.subnets[0].router = '10.51.200.1';
+  writeFileSync(nr.configPath, JSON.stringify(cfg));
+  const bad2 = await nr.cli(['reload']);
+  assert.equal(bad2.code, 1);
+  assert.match(bad2.stderr, /dhcp\.subnets\[0\]\.cidr/);
+  const still = await udhcpc(MAC);
+  assert.equal(still.code, 0, still.out);
+  assert.match(still.bound!, /router=10\.51\.200\.254/, 'the running config is kept');
+  cfg.dhcp.subnets[0].cidr = '10.51.200.0/24';
+  cfg.http.port = 8081;
+  writeFileSync(nr.configPath, JSON.stringify(cfg));
+  const ok = await nr.api('POST', '/reload');
+  assert.deepEqual(ok.body, { applied: ['dhcp'], restartNeeded: ['http'] });
 });
 
 test('DHCP API: rivals and counters', async () => {

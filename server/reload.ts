@@ -1,0 +1,25 @@
+/**
+ * Configuration reload (SIGHUP, `netroot reload`, POST /api/v1/reload): a new config is read and
+ * checked in full first; a bad one is refused naming the field and the running config stays.
+ * Boot services take the new settings in place (the DHCP server is rebuilt, TFTP transfers in
+ * flight carry on); settings that need a restart are named in the result.
+ */
+import type { Config } from './config/schema.js';
+
+/** Sections that only a restart can change (sockets bound at start, store location, NFS backend). */
+const RESTART_ONLY: (keyof Config)[] = ['dataDir', 'http', 'nfs'];
+
+export function restartNeeded(current: Config, next: Config): string[] {
+  return RESTART_ONLY.filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k])).map(String);
+}
+
+export interface ReloadResult {
+  /** Sections whose new values took effect. */
+  applied: string[];
+  /** Sections that changed but wait for a restart. */
+  restartNeeded: string[];
+}
+
+export function changedSections(current: Config, next: Config): string[] {
+  return (Object.keys(next) as (keyof Config)[]).filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k])).map(String);
+}
