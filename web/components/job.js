@@ -21,7 +21,7 @@ export function jobView(job, { onFinished } = {}) {
         : null,
       j.state === 'failed' ? h('p', { class: 'form-error' }, j.error || 'failed') : null,
       j.log?.length
-        ? h('details', { open: j.state === 'failed' ? true : undefined }, h('summary', {}, `Job log (${j.log.length} lines)`), h('pre', { class: 'code log' }, j.log.join('\n')))
+        ? h('details', { open: j.state === 'failed' ? true : undefined }, h('summary', {}, `Job log (${j.log.length} line${j.log.length === 1 ? '' : 's'})`), h('pre', { class: 'code log' }, j.log.join('\n')))
         : null,
     );
     return running;

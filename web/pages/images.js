@@ -113,14 +113,28 @@ export function renderImages(main) {
     const pull = session.canWrite ? h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now') : null;
     const sec = h('section', { class: 'card image', 'aria-labelledby': `img-${img.name}` }, h('div', { class: 'page-head' }, h('h2', { id: `img-${img.name}` }, img.name), pull), jobBox, body);
 
+    // One pull at a time per image: the button waits while one runs.
+    let running = 0;
+    const setRunning = (d) => {
+      running += d;
+      if (pull) pull.disabled = running > 0;
+    };
     function showJob(j) {
-      const v = jobView(j, { onFinished: (done) => (banner(`Pull of ${img.name}: ${done.state}.`, done.state === 'succeeded' ? 'ok' : 'error'), reload()) });
+      const live = j.state === 'running' || j.state === 'queued';
+      if (live) setRunning(1);
+      const v = jobView(j, {
+        onFinished: (done) => {
+          if (live) setRunning(-1);
+          banner(`Pull of ${img.name}: ${done.state}.`, done.state === 'succeeded' ? 'ok' : 'error');
+          reload();
+        },
+      });
       jobs.add(v);
       jobBox.prepend(v.el);
     }
 
     async function doPull() {
-      pull.disabled = true;
+      setRunning(1);
       try {
         const r = await api('POST', `/images/${enc(img.name)}/pull`);
         const j = await get(`/jobs/${enc(r.job.id)}`).catch(() => ({ id: r.job.id, kind: 'pull', target: `image:${img.name}`, state: 'queued' }));
@@ -128,7 +142,7 @@ export function renderImages(main) {
       } catch (e) {
         banner(e instanceof ApiError && e.missingRoute ? 'Pulling images is not configured yet on this server.' : `Pull failed to start: ${e.message}`, 'error');
       } finally {
-        pull.disabled = false;
+        setRunning(-1);
       }
     }
 
