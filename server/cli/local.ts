@@ -5,6 +5,7 @@ import { TokenService } from '../auth/tokens.js';
 import { openSqliteStore } from '../store/sqlite/index.js';
 import type { TokenRole } from '../store/types.js';
 import { AppError } from '../errors.js';
+import { backup, restore } from '../backup.js';
 
 export async function localTokenCreate(o: {
   name: string;
@@ -29,5 +30,27 @@ export async function localTokenCreate(o: {
     throw e;
   } finally {
     await store.close();
+  }
+}
+
+/** `netroot backup FILE` / `netroot restore FILE`, on the server itself (config gives the data dir). */
+export async function backupCommand(
+  cmd: 'backup' | 'restore',
+  file: string,
+  o: { configPath: string | undefined; env: NodeJS.ProcessEnv; json: boolean; out: (s: string) => void; err: (s: string) => void },
+): Promise<number> {
+  const { config, source } = loadConfig({ path: o.configPath, env: o.env });
+  try {
+    if (cmd === 'backup') {
+      const m = await backup({ dataDir: config.dataDir, configPath: source, file });
+      o.out(o.json ? JSON.stringify(m) + '\n' : `backup written to ${file}: ${m.files.join(', ')} (schema ${m.schemaVersion})\n`);
+    } else {
+      const r = await restore({ dataDir: config.dataDir, configPath: source ?? o.configPath ?? null, file });
+      o.out(o.json ? JSON.stringify(r) + '\n' : `restored the backup of ${r.manifest.createdAt} into ${config.dataDir}${r.kept.length ? `; replaced files kept as ${r.kept.join(', ')}` : ''}\n`);
+    }
+    return 0;
+  } catch (e) {
+    o.err(`netroot: ${cmd}: ${(e as Error).message}\n`);
+    return 1;
   }
 }

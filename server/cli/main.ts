@@ -9,7 +9,7 @@ import { ApiClient, ApiError } from './client.js';
 import { block, parseCsv, table } from './format.js';
 import { csvRowToNode } from '../registry/import.js';
 import { serve } from './serve.js';
-import { localTokenCreate } from './local.js';
+import { backupCommand, localTokenCreate } from './local.js';
 
 const HELP = `netroot: PXE/NFS boot server for stateless, read-only Linux nodes
 
@@ -18,6 +18,8 @@ usage: netroot <command> [options]
   serve [--config FILE]                 run the service (SIGHUP reloads the config)
   status                                health of each subsystem
   reload                                re-read the config file and apply it
+  backup FILE [--config FILE]           online copy of the database, config and SSH identity
+  restore FILE [--config FILE]          bring a backup back (service stopped)
   audit [--limit N]                     who changed what, newest first
   node list [--image I] [--search S] [--enabled true|false] [--limit N]
   node show <mac|fqdn>
@@ -112,6 +114,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
     return cmd || v.help ? 0 : 2;
   }
   if (cmd === 'serve') return serve({ configPath: v.config, env, out, err });
+  if (cmd === 'backup' || cmd === 'restore') {
+    if (!sub) return usage(err, `${cmd} needs a file`);
+    return backupCommand(cmd, sub, { configPath: v.config, env, out, err, json: !!v.json });
+  }
   if (cmd === 'token' && sub === 'create' && v.local) {
     if (!arg) return usage(err, 'token create needs a name');
     return localTokenCreate({ name: arg, role: v['read-only'] ? 'readonly' : 'admin', configPath: v.config, env, out, err, json: !!v.json });

@@ -2,6 +2,9 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startService } from '../main.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PID_FILE } from '../backup.js';
 
 export interface ServeOptions {
   configPath: string | undefined;
@@ -37,6 +40,9 @@ export async function serve(o: ServeOptions): Promise<number> {
     o.err(`netroot: ${(e as Error).message}\n`);
     return e instanceof ConfigError ? 2 : 1;
   }
+  // A pid file tells `netroot restore` that the service runs on this data dir.
+  const pidFile = join(loaded.config.dataDir, PID_FILE);
+  writeFileSync(pidFile, `${process.pid}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -45,6 +51,7 @@ export async function serve(o: ServeOptions): Promise<number> {
       log.info({ signal }, 'stopping');
       process.off('SIGHUP', onHup);
       void svc.close().then(() => {
+        rmSync(pidFile, { force: true });
         log.info('stopped');
         resolve(0);
       });
