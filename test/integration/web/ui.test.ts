@@ -45,6 +45,9 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
 
     await t.test('a wrong token is refused beside the field', async () => {
       await page.goto(`${nr.url}/`);
+      await page.getByLabel('API token').waitFor();
+      assert.equal(await page.getByRole('link', { name: 'Nodes' }).count(), 0, 'no navigation before sign-in');
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), false);
       await shot(page, 'signin');
       await page.getByLabel('API token').fill('nrt_wrong');
       await page.getByRole('button', { name: 'Sign in' }).click();
@@ -61,6 +64,21 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       assert.equal(await page.evaluate('sessionStorage.getItem("netroot.token")'), token);
       assert.equal(await page.evaluate('localStorage.length'), 0);
       assert.match(await page.locator('#who-name').innerText(), /admin/);
+    });
+
+    await t.test('keyboard: the node form opens with Enter, Escape closes it and focus returns', async () => {
+      await nav(page, 'Nodes').click();
+      await page.getByRole('button', { name: 'Register node' }).focus();
+      await page.keyboard.press('Enter');
+      const dlg = page.locator('dialog#node-form');
+      await dlg.waitFor();
+      assert.equal(await page.evaluate('document.activeElement.id'), 'nf-mac', 'focus moves into the form');
+      await page.keyboard.type('52:54:00:aa:00:09');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate('document.activeElement.id'), 'nf-fqdn');
+      await page.keyboard.press('Escape');
+      await dlg.waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate('document.activeElement.id'), 'add-node', 'focus returns to the opener');
     });
 
     await t.test('register a node: an invalid IP is shown beside the field and nothing typed is lost', async () => {
