@@ -10,11 +10,18 @@ import { block, parseCsv, table } from './format.js';
 import { csvRowToNode } from '../registry/import.js';
 import { serve } from './serve.js';
 import { backupCommand, localTokenCreate } from './local.js';
+import { install } from '../install/install.js';
+import { fileURLToPath } from 'node:url';
+
+/** bin/netroot.js of this installation (the unit's ExecStart). */
+const BIN_PATH = fileURLToPath(new URL('../../../bin/netroot.js', import.meta.url));
 
 const HELP = `netroot: PXE/NFS boot server for stateless, read-only Linux nodes
 
 usage: netroot <command> [options]
 
+  install [--root DIR] [--dry-run] [--nfs kernel|ganesha] [--no-packages]
+                                        packages, config, data dir, systemd unit, NFS include
   serve [--config FILE]                 run the service (SIGHUP reloads the config)
   status                                health of each subsystem
   reload                                re-read the config file and apply it
@@ -60,6 +67,10 @@ const OPTIONS = {
   limit: { type: 'string' },
   'read-only': { type: 'boolean' },
   local: { type: 'boolean' },
+  root: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  nfs: { type: 'string' },
+  'no-packages': { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -114,6 +125,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
     return cmd || v.help ? 0 : 2;
   }
   if (cmd === 'serve') return serve({ configPath: v.config, env, out, err });
+  if (cmd === 'install') {
+    const nfs = v.nfs ?? 'kernel';
+    if (nfs !== 'kernel' && nfs !== 'ganesha') return usage(err, '--nfs must be kernel or ganesha');
+    try {
+      const lines = await install({ root: v.root ?? '/', dryRun: !!v['dry-run'], nfs, packages: !v['no-packages'], node: process.execPath, bin: BIN_PATH });
+      out(lines.join('\n') + '\n');
+      return 0;
+    } catch (e) {
+      err(`netroot: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   if (cmd === 'backup' || cmd === 'restore') {
     if (!sub) return usage(err, `${cmd} needs a file`);
     return backupCommand(cmd, sub, { configPath: v.config, env, out, err, json: !!v.json });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
+import { stripJsonComments } from './jsonc.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/netroot/netroot.json';
 
@@ -98,7 +99,7 @@ export function loadConfig(opts: LoadOptions = {}): Loaded {
   }
   if (text !== null) {
     try {
-      const parsed = JSON.parse(text) as Json;
+      const parsed = JSON.parse(stripJsonComments(text)) as Json;
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('top level must be an object');
       raw = parsed as Record<string, Json>;
     } catch (e) {
