@@ -5,6 +5,10 @@ export { MemoryVersionStore, MemoryPullLock, type VersionStore, type VersionPatc
 export { validateImageName, validateVersionName, versionPaths, imageDir, newVersionName, type VersionPaths } from './names.js';
 export { publishTarget, rollbackTarget, pinTarget, retentionPlan, PolicyError, type RetentionPlan } from './policy.js';
 export { removeVersionTree, mountsUnder } from './tree.js';
+export {
+  publishVersion, rollbackVersion, applyRetention, MemoryImageState,
+  type ImageState, type ActiveChange, type RetentionResult,
+} from './lifecycle.js';
 export { pickKernel, bootableKernels, compareKernelVersions, copyKernel } from './kernel.js';
 export {
   dracutArgv, parseLsinitrd, checkListing, goldenHostBuilder, chrootBuilder,

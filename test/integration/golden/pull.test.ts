@@ -216,14 +216,19 @@ test('a failing dracut leaves the version failed and its tree removed (or kept o
   await removeVersionTree(imagesDir, 'fixture', 'bad2');
 });
 
-/** Child PIDs of this process whose command line starts with `name` (only processes we started). */
-function ourChildren(name: string): number[] {
+/** Child PIDs of `parent` (default: this process) whose argv[0] is `name` ('' = any). */
+function ourChildren(name: string, parent = process.pid): number[] {
   const out: number[] = [];
-  for (const t of readdirSync(`/proc/${process.pid}/task`)) {
-    const kids = readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  for (const t of readdirSync(`/proc/${parent}/task`)) {
+    const kids = readFileSync(`/proc/${parent}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     for (const k of kids) {
-      const cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0');
-      if (cmd[0] === name) out.push(k);
+      let cmd: string[];
+      try {
+        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue; // exited meanwhile
+      }
+      if (name === '' || cmd[0] === name) out.push(k);
     }
   }
   return out;
@@ -256,6 +261,43 @@ test('rsync killed mid-pull: the new version is failed and removed, the active o
   assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'killed').dir).catch(() => null), null);
   assert.equal((await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout, before);
   await unlink(join(fixture, 'usr/share/data/slow.bin'));
+});
+
+test('an SSH drop mid-pull (the golden host\'s sshd session killed) fails the version, active intact', async () => {
+  await writeFile(join(fixture, 'usr/share/data/slow.bin'), Buffer.alloc(8 << 20, 5));
+  const activeRoot = versionPaths(imagesDir, 'fixture', 'v3').root;
+  const before = (await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout;
+  let dropped = false;
+  const p = pullVersion(opts({ version: 'dropped', prev: 'v3', rsyncExtra: ['--bwlimit=1000'] }), {
+    progress: (s, pr) => {
+      if (dropped || s !== 'rsync' || pr.bytes === 0) return;
+      // The per-connection sshd processes are children of the sshd this test started.
+      const kids = ourChildren('', sshd.pid());
+      assert.ok(kids.length > 0, 'an sshd session is serving rsync');
+      for (const pid of kids) process.kill(pid, 'SIGKILL');
+      dropped = true;
+    },
+  });
+  await assert.rejects(p, (e: unknown) => e instanceof PullError && e.step === 'rsync');
+  assert.ok(dropped);
+  assert.equal((await store.get('fixture', 'dropped'))!.state, 'failed');
+  assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'dropped').dir).catch(() => null), null);
+  assert.equal((await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout, before);
+  await unlink(join(fixture, 'usr/share/data/slow.bin'));
+});
+
+test('disk full on the images filesystem: the version fails and its partial tree is removed', async () => {
+  const small = join(tmp, 'images-small');
+  await mkdir(small);
+  await run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'netroot-test-full', small]);
+  try {
+    await assert.rejects(pullVersion(opts({ imagesDir: small, version: 'full1' })), (e: unknown) =>
+      e instanceof PullError && /No space left on device|ENOSPC/.test(e.message));
+    assert.equal((await store.get('fixture', 'full1'))!.state, 'failed');
+    assert.deepEqual(await readdir(join(small, 'fixture')), []);
+  } finally {
+    await run('umount', [small]);
+  }
 });
 
 test('an aborted pull (job cancelled) is failed the same way', async () => {

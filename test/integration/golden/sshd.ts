@@ -25,6 +25,8 @@ export interface TestSshd {
   port: number;
   dir: string;
   hostKeyPath: string;
+  /** PID of the listening sshd (its children serve the connections). */
+  pid(): number;
   /** Replaces the host key and restarts sshd on the same port (a re-installed golden host). */
   rekey(): Promise<void>;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startSshd(dir: string, authorizedKey: string): Promise<Tes
   await launch();
   return {
     port, dir, hostKeyPath,
+    pid: () => proc!.pid,
     async rekey() {
       await proc?.stop();
       await keygen();
