@@ -35,7 +35,9 @@ export interface NodeQuery {
   /** Substring of MAC, FQDN or IP. */
   search?: string;
   enabled?: boolean;
-  sort?: 'fqdn' | 'mac' | 'ipv4' | 'image' | 'createdAt' | 'updatedAt';
+  /** Boot state as bootState() derives it (needs now and stuckAfterMs). */
+  state?: { is: 'booted' | 'booting' | 'stuck' | 'never'; now: number; stuckAfterMs: number };
+  sort?: 'fqdn' | 'mac' | 'ipv4' | 'image' | 'createdAt' | 'updatedAt' | 'lastEventAt';
   order?: 'asc' | 'desc';
   limit: number;
   offset: number;

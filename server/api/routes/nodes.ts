@@ -12,7 +12,8 @@ const listQuery = z.strictObject({
   image: nameField.optional(),
   search: z.string().max(253).optional(),
   enabled: z.enum(['true', 'false']).transform((s) => s === 'true').optional(),
-  sort: z.enum(['fqdn', 'mac', 'ipv4', 'image', 'createdAt', 'updatedAt']).default('fqdn'),
+  state: z.enum(['booted', 'booting', 'stuck', 'never']).optional(),
+  sort: z.enum(['fqdn', 'mac', 'ipv4', 'image', 'createdAt', 'updatedAt', 'lastEventAt']).default('fqdn'),
   order: z.enum(['asc', 'desc']).default('asc'),
   limit: z.coerce.number().int().min(1).max(10_000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
@@ -29,12 +30,13 @@ export function nodeRoutes(d: ApiDeps) {
       method: 'get',
       path: '/nodes',
       tag: 'nodes',
-      summary: 'List nodes (filter by image, enabled; search MAC/FQDN/IP; sort; page)',
+      summary: 'List nodes (filter by image, enabled, boot state; search MAC/FQDN/IP; sort; page)',
       access: 'read',
       query: listQuery,
       responses: { 200: 'A page of nodes: {items, total, limit, offset}', 400: 'Invalid query' },
       async handle({ query }) {
-        const page = await d.store.nodes.list(query);
+        const { state, ...rest } = query;
+        const page = await d.store.nodes.list({ ...rest, ...(state ? { state: { is: state, now: Date.now(), stuckAfterMs: d.stuckAfterMs } } : {}) });
         const st = await d.store.events.statusFor(page.items.map((n) => n.mac));
         const now = Date.now();
         const items = page.items.map((n) => presentNode(n, st.get(n.mac), bootState(st.get(n.mac), now, d.stuckAfterMs)));

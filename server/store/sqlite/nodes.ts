@@ -54,11 +54,21 @@ export function uniqueViolation(e: unknown): UniqueViolation | null {
 
 const SORT_COLUMNS: Record<NonNullable<NodeQuery['sort']>, string> = {
   fqdn: 'fqdn',
-  mac: 'mac',
+  mac: 'nodes.mac',
   ipv4: 'ipv4',
   image: 'image',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
+  lastEventAt: 'coalesce(bs.last_at, 0)',
+};
+
+// Mirrors registry/boot-state.ts in SQL, over the boot_status summary.
+const BOOTED = '(bs.booted_at IS NOT NULL AND bs.booted_at >= coalesce(bs.started_at, 0))';
+const STATE_SQL: Record<NonNullable<NodeQuery['state']>['is'], string> = {
+  never: 'bs.mac IS NULL',
+  booted: BOOTED,
+  stuck: `(bs.mac IS NOT NULL AND NOT ${BOOTED} AND @now - bs.last_at > @stuck)`,
+  booting: `(bs.mac IS NOT NULL AND NOT ${BOOTED} AND @now - bs.last_at <= @stuck)`,
 };
 
 export function sqliteNodes(db: Database.Database, now: () => number): NodeRepo {
@@ -109,23 +119,29 @@ export function sqliteNodes(db: Database.Database, now: () => number): NodeRepo 
       const where: string[] = [];
       const args: Record<string, unknown> = {};
       if (q.image !== undefined) {
-        where.push('image = @image');
+        where.push('nodes.image = @image');
         args.image = q.image;
       }
       if (q.enabled !== undefined) {
         where.push('enabled = @enabled');
         args.enabled = q.enabled ? 1 : 0;
       }
+      if (q.state) {
+        where.push(STATE_SQL[q.state.is]);
+        args.now = q.state.now;
+        args.stuck = q.state.stuckAfterMs;
+      }
       if (q.search) {
-        where.push("(instr(fqdn, @s) > 0 OR instr(mac, @s) > 0 OR instr(ipv4, @s) > 0 OR instr(coalesce(image,''), @s) > 0)");
+        where.push("(instr(fqdn, @s) > 0 OR instr(nodes.mac, @s) > 0 OR instr(ipv4, @s) > 0 OR instr(coalesce(image,''), @s) > 0)");
         args.s = q.search.toLowerCase();
       }
       const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const col = SORT_COLUMNS[q.sort ?? 'fqdn'];
       const dir = q.order === 'desc' ? 'DESC' : 'ASC';
-      const total = (db.prepare(`SELECT count(*) AS n FROM nodes ${w}`).get(args) as { n: number }).n;
+      const from = 'nodes LEFT JOIN boot_status bs ON bs.mac = nodes.mac';
+      const total = (db.prepare(`SELECT count(*) AS n FROM ${from} ${w}`).get(args) as { n: number }).n;
       const rows = db
-        .prepare(`SELECT * FROM nodes ${w} ORDER BY ${col} ${dir}, id ${dir} LIMIT @limit OFFSET @offset`)
+        .prepare(`SELECT nodes.* FROM ${from} ${w} ORDER BY ${col} ${dir}, nodes.id ${dir} LIMIT @limit OFFSET @offset`)
         .all({ ...args, limit: q.limit, offset: q.offset }) as Row[];
       return { items: rows.map(fromRow), total };
     },

@@ -154,3 +154,22 @@ test('golden hosts, jobs with capped log, audit', async () => {
   await s.audit.append({ at: 1, actor: 'admin', method: 'POST', path: '/api/v1/nodes', status: 201, summary: 'x' });
   assert.equal((await s.audit.list({ limit: 10 })).length, 1);
 });
+
+test('nodes: filter by boot state and sort by last event, as bootState() derives it', async () => {
+  const s = openSqliteStore(':memory:');
+  await s.nodes.createMany([1, 2, 3, 4].map((i) => node(i)));
+  const m = (i: number) => node(i).mac;
+  await s.events.append([
+    { mac: m(1), kind: 'tftp.file', detail: {}, at: 1000 },
+    { mac: m(1), kind: 'booted', detail: {}, at: 2000 },
+    { mac: m(2), kind: 'tftp.file', detail: {}, at: 9000 },
+    { mac: m(3), kind: 'tftp.file', detail: {}, at: 100 },
+  ]);
+  const q = (is: 'booted' | 'booting' | 'stuck' | 'never') => s.nodes.list({ state: { is, now: 9500, stuckAfterMs: 1000 }, limit: 10, offset: 0, sort: 'mac' }).then((p) => p.items.map((n) => n.fqdn));
+  assert.deepEqual(await q('booted'), ['n1.lab.example']);
+  assert.deepEqual(await q('booting'), ['n2.lab.example']);
+  assert.deepEqual(await q('stuck'), ['n3.lab.example']);
+  assert.deepEqual(await q('never'), ['n4.lab.example']);
+  const byLast = await s.nodes.list({ sort: 'lastEventAt', order: 'desc', limit: 10, offset: 0 });
+  assert.deepEqual(byLast.items.map((n) => n.fqdn), ['n2.lab.example', 'n1.lab.example', 'n3.lab.example', 'n4.lab.example']);
+});
