@@ -1,68 +1,38 @@
 /**
- * The golden-host pipeline against a real sshd and rsync: a fixture root served over SSH on
- * 127.0.0.1, pulled into versions, checked on disk; re-pull with hard links; rollback, pin,
- * retention; a re-keyed host refused; rsync killed mid-pull; dracut failing.
+ * The golden-host pipeline against a real sshd and rsync: host key pinning, preflight/prepare,
+ * a fixture root pulled into versions and checked on disk, a re-pull with hard links, publish/
+ * rollback/pin/retention, chroot-mode initramfs. Faults are in faults.test.ts.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendFile, unlink } from 'node:fs/promises';
+import { mkdir, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendFile, unlink } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtureRoot, FIXTURE_KERNEL } from '../../fixtures/golden/build-root.js';
-import { startSshd, type TestSshd } from './sshd.js';
 import { run } from '../../helpers/proc.js';
+import { ensureKeyPair, fetchHostKey, pinKey, openSession, preflight, planPrepare, applyPrepare, GoldenError } from '../../../exports/golden/index.js';
 import {
-  ensureKeyPair, fetchHostKey, pinKey, openSession, preflight, planPrepare, applyPrepare, GoldenError,
-  type GoldenHost, type SshIdentity,
-} from '../../../exports/golden/index.js';
-import {
-  pullVersion, PullError, PullBusyError, MemoryVersionStore, MemoryPullLock, versionPaths, retentionPlan,
-  rollbackTarget, pinTarget, publishTarget, removeVersionTree, FSTAB, type ImageSettings, type PullOptions,
+  pullVersion, PullError, versionPaths, retentionPlan, rollbackTarget, pinTarget, publishTarget, removeVersionTree, FSTAB,
 } from '../../../exports/image/index.js';
-import { runCommand, type Runner } from '../../../exports/runner.js';
+import { runCommand } from '../../../exports/runner.js';
 import { mountsUnder } from '../../../exports/image/tree.js';
+import { image, startLab, type Lab } from './lab.js';
 
+let lab: Lab;
+let sshd: Lab['sshd'];
+let host: Lab['host'];
+let identity: Lab['identity'];
+let store: Lab['store'];
 let tmp = '';
-let sshd: TestSshd;
-let host: GoldenHost;
-let identity: SshIdentity;
 let fixture = '';
 let imagesDir = '';
-const store = new MemoryVersionStore();
-const lock = new MemoryPullLock();
-
-const image: ImageSettings = {
-  name: 'fixture', host: 'golden1', excludes: ['/var/cache/skip/*'], rwtab: [{ type: 'empty', path: '/var/cache/app' }],
-  statetab: ['/var/lib/app'], kernelArgs: '', drivers: ['virtio_net'],
-  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'keep', initramfs: 'golden',
-};
-
-function opts(over: Partial<PullOptions> = {}): PullOptions {
-  return {
-    image, host, identity, imagesDir, prev: null, store, lock, bootReport: { server: '10.0.0.1', port: 8080 },
-    tools: { dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
-    ...over,
-  };
-}
-
 before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'netroot-golden-'));
-  fixture = join(tmp, 'golden-root');
-  imagesDir = join(tmp, 'images');
-  await buildFixtureRoot(fixture);
-  await writeFile(join(fixture, 'var/cache/skip-me'), 'x').catch(() => undefined);
-  const kp = await ensureKeyPair(join(tmp, 'netroot-ssh'));
-  identity = { privateKeyPath: kp.privateKeyPath, knownHostsPath: join(tmp, 'netroot-ssh/known_hosts') };
-  sshd = await startSshd(join(tmp, 'sshd'), kp.publicKey);
-  host = { name: 'golden1', address: '127.0.0.1', port: sshd.port, user: 'root', sourcePath: fixture };
+  lab = await startLab();
+  ({ tmp, fixture, imagesDir, sshd, host, identity, store } = lab);
 });
-
-after(async () => {
-  await sshd?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+after(async () => lab?.stop());
+const opts: Lab['opts'] = (o) => lab.opts(o);
 
 test('key pair is created once; host key fetched shows ssh-keygen\'s fingerprint and is pinned', async () => {
   const again = await ensureKeyPair(join(tmp, 'netroot-ssh'));
@@ -78,7 +48,6 @@ test('key pair is created once; host key fetched shows ssh-keygen\'s fingerprint
     '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'echo', 'hello']);
   assert.equal(r.stdout.trim(), 'hello');
 });
-
 test('preflight and prepare over ssh2 (prepare writes to a temp conf path)', async () => {
   const s = await openSession(host, identity);
   try {
@@ -157,7 +126,6 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   // No initramfs left behind on the golden host.
   assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('netroot-initramfs-')), []);
 });
-
 test('second pull after a change: unchanged files are hard links to v1, disk grows by the delta', async () => {
   await appendFile(join(fixture, 'etc/ssh/sshd_config'), 'X11Forwarding no\n');
   await writeFile(join(fixture, 'usr/share/data/new.txt'), 'new file\n');
@@ -183,7 +151,6 @@ test('second pull after a change: unchanged files are hard links to v1, disk gro
   const total = all.split('\n').filter(Boolean).reduce((a, b) => a + Number(b), 0);
   assert.ok(unshared < 64 * 1024 && total > 256 * 1024, `unshared ${unshared} of ${total} bytes`);
 });
-
 test('publish, rollback, pin and retention over the pulled versions; removal keeps others whole', async () => {
   await pullVersion(opts({ version: 'v3', prev: v2 }));
   const versions = await store.list('fixture');
@@ -202,116 +169,6 @@ test('publish, rollback, pin and retention over the pulled versions; removal kee
   const r2 = versionPaths(imagesDir, 'fixture', 'v2').root;
   assert.equal((await readFile(join(r2, 'usr/share/data/big.bin'))).length, 256 * 1024);
 });
-
-test('a failing dracut leaves the version failed and its tree removed (or kept on request)', async () => {
-  const bad = { ...image, drivers: ['fail-dracut'] };
-  await assert.rejects(pullVersion(opts({ image: bad, version: 'bad1', prev: 'v3' })), (e: unknown) =>
-    e instanceof PullError && e.step === 'initramfs' && /fail-dracut/.test(e.message));
-  assert.equal((await store.get('fixture', 'bad1'))!.state, 'failed');
-  assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'bad1').dir).catch(() => null), null);
-  await assert.rejects(pullVersion(opts({ image: bad, version: 'bad2', prev: 'v3', keepFailed: true })), PullError);
-  const kept = await store.get('fixture', 'bad2');
-  assert.equal(kept!.kept, true);
-  assert.ok(await stat(versionPaths(imagesDir, 'fixture', 'bad2').root));
-  await removeVersionTree(imagesDir, 'fixture', 'bad2');
-});
-
-/** Child PIDs of `parent` (default: this process) whose argv[0] is `name` ('' = any). */
-function ourChildren(name: string, parent = process.pid): number[] {
-  const out: number[] = [];
-  for (const t of readdirSync(`/proc/${parent}/task`)) {
-    const kids = readFileSync(`/proc/${parent}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    for (const k of kids) {
-      let cmd: string[];
-      try {
-        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0');
-      } catch {
-        continue; // exited meanwhile
-      }
-      if (name === '' || cmd[0] === name) out.push(k);
-    }
-  }
-  return out;
-}
-
-test('rsync killed mid-pull: the new version is failed and removed, the active one intact; one pull per image', async () => {
-  await writeFile(join(fixture, 'usr/share/data/slow.bin'), Buffer.alloc(8 << 20, 7));
-  const activeRoot = versionPaths(imagesDir, 'fixture', 'v3').root;
-  const before = (await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout;
-  let killed = false;
-  const killer: Runner = (argv, o = {}) => runCommand(argv, {
-    ...o,
-    onLine: (line, s) => {
-      o.onLine?.(line, s);
-      if (!killed && argv[0] === 'rsync' && /\d%/.test(line)) {
-        const pids = ourChildren('rsync');
-        assert.equal(pids.length, 1);
-        process.kill(pids[0]!, 'SIGKILL');
-        killed = true;
-      }
-    },
-  });
-  const pull = pullVersion(opts({ version: 'killed', prev: 'v3', runner: killer, rsyncExtra: ['--bwlimit=1000'] }));
-  // The lock is held during the pull: a second pull of the image is refused at once.
-  await new Promise((r) => setTimeout(r, 200));
-  await assert.rejects(pullVersion(opts({ version: 'second', prev: 'v3' })), PullBusyError);
-  await assert.rejects(pull, (e: unknown) => e instanceof PullError && e.step === 'rsync');
-  assert.ok(killed, 'rsync was killed mid-transfer');
-  assert.equal((await store.get('fixture', 'killed'))!.state, 'failed');
-  assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'killed').dir).catch(() => null), null);
-  assert.equal((await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout, before);
-  await unlink(join(fixture, 'usr/share/data/slow.bin'));
-});
-
-test('an SSH drop mid-pull (the golden host\'s sshd session killed) fails the version, active intact', async () => {
-  await writeFile(join(fixture, 'usr/share/data/slow.bin'), Buffer.alloc(8 << 20, 5));
-  const activeRoot = versionPaths(imagesDir, 'fixture', 'v3').root;
-  const before = (await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout;
-  let dropped = false;
-  const p = pullVersion(opts({ version: 'dropped', prev: 'v3', rsyncExtra: ['--bwlimit=1000'] }), {
-    progress: (s, pr) => {
-      if (dropped || s !== 'rsync' || pr.bytes === 0) return;
-      // The per-connection sshd processes are children of the sshd this test started.
-      const kids = ourChildren('', sshd.pid());
-      assert.ok(kids.length > 0, 'an sshd session is serving rsync');
-      for (const pid of kids) process.kill(pid, 'SIGKILL');
-      dropped = true;
-    },
-  });
-  await assert.rejects(p, (e: unknown) => e instanceof PullError && e.step === 'rsync');
-  assert.ok(dropped);
-  assert.equal((await store.get('fixture', 'dropped'))!.state, 'failed');
-  assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'dropped').dir).catch(() => null), null);
-  assert.equal((await run('find', [activeRoot, '-printf', '%p %i %s\\n'])).stdout, before);
-  await unlink(join(fixture, 'usr/share/data/slow.bin'));
-});
-
-test('disk full on the images filesystem: the version fails and its partial tree is removed', async () => {
-  const small = join(tmp, 'images-small');
-  await mkdir(small);
-  await run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'netroot-test-full', small]);
-  try {
-    await assert.rejects(pullVersion(opts({ imagesDir: small, version: 'full1' })), (e: unknown) =>
-      e instanceof PullError && /No space left on device|ENOSPC/.test(e.message));
-    assert.equal((await store.get('fixture', 'full1'))!.state, 'failed');
-    assert.deepEqual(await readdir(join(small, 'fixture')), []);
-  } finally {
-    await run('umount', [small]);
-  }
-});
-
-test('an aborted pull (job cancelled) is failed the same way', async () => {
-  await writeFile(join(fixture, 'usr/share/data/slow.bin'), Buffer.alloc(8 << 20, 9));
-  const ac = new AbortController();
-  const p = pullVersion(opts({ version: 'aborted', prev: 'v3', rsyncExtra: ['--bwlimit=1000'] }), {
-    signal: ac.signal, progress: (s, pr) => { if (s === 'rsync' && pr.bytes > 0) ac.abort(); },
-  });
-  setTimeout(() => ac.abort(), 3000).unref();
-  await assert.rejects(p, (e: unknown) => e instanceof PullError && e.step === 'rsync' && /aborted/.test(e.message));
-  assert.equal((await store.get('fixture', 'aborted'))!.state, 'failed');
-  await unlink(join(fixture, 'usr/share/data/slow.bin'));
-});
-
 test('names escaping the images tree are refused before anything happens', async () => {
   await assert.rejects(pullVersion(opts({ image: { ...image, name: '../etc' } })), /image:/);
   await assert.rejects(pullVersion(opts({ prev: '../../x' })), /version:/);
@@ -325,7 +182,6 @@ test('names escaping the images tree are refused before anything happens', async
   assert.equal(await readFile(join(stray.root, 'keep'), 'utf8'), 'x');
   await rm(stray.dir, { recursive: true });
 });
-
 test('chroot mode: dracut runs inside the new root with /proc /sys /dev bound, all unmounted after', async () => {
   const root2 = join(tmp, 'golden-root-chroot');
   await buildFixtureRoot(root2, { chrootShell: true });
@@ -346,7 +202,6 @@ test('chroot mode: dracut runs inside the new root with /proc /sys /dev bound, a
   assert.equal(await stat(versionPaths(imagesDir, 'chrooted', 'c2').dir).catch(() => null), null);
   assert.ok((await stat('/dev/null')).isCharacterDevice());
 });
-
 test('removeVersionTree refuses a tree with a mount inside it (never deletes through a bind mount)', async () => {
   const p = versionPaths(imagesDir, 'chrooted', 'c1');
   const outside = join(tmp, 'precious');
@@ -360,15 +215,4 @@ test('removeVersionTree refuses a tree with a mount inside it (never deletes thr
   }
   assert.equal(await readFile(join(outside, 'keep'), 'utf8'), 'x');
   await removeVersionTree(imagesDir, 'chrooted', 'c1');
-});
-
-test('a re-keyed golden host is refused by ssh2 and by the pull, naming the host', async () => {
-  await sshd.rekey();
-  await assert.rejects(openSession(host, identity), (e: unknown) =>
-    e instanceof GoldenError && e.code === 'host-key-changed' && /golden host golden1: host key of 127\.0\.0\.1:\d+ changed/.test(e.message));
-  await assert.rejects(pullVersion(opts({ version: 'rekeyed', prev: 'v3' })), (e: unknown) =>
-    e instanceof PullError && e.step === 'setup' && /golden1.*changed/.test(e.message));
-  // OpenSSH (rsync's transport) refuses too with netroot's known_hosts.
-  await assert.rejects(runCommand(['ssh', '-i', identity.privateKeyPath, '-p', String(sshd.port), '-o', `UserKnownHostsFile=${identity.knownHostsPath}`,
-    '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'true']), /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/);
 });

@@ -1,0 +1,86 @@
+/**
+ * The golden-host lab shared by the integration tests: a fixture root served by a real sshd on
+ * 127.0.0.1, netroot's key pair and known_hosts, an images dir and in-memory stores.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFixtureRoot } from '../../fixtures/golden/build-root.js';
+import { startSshd, type TestSshd } from './sshd.js';
+import { ensureKeyPair, fetchHostKey, pinKey, type GoldenHost, type SshIdentity } from '../../../exports/golden/index.js';
+import { MemoryVersionStore, MemoryPullLock, type ImageSettings, type PullOptions } from '../../../exports/image/index.js';
+
+export const image: ImageSettings = {
+  name: 'fixture', host: 'golden1', excludes: ['/var/cache/skip/*'], rwtab: [{ type: 'empty', path: '/var/cache/app' }],
+  statetab: ['/var/lib/app'], kernelArgs: '', drivers: ['virtio_net'],
+  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'keep', initramfs: 'golden',
+};
+
+export interface Lab {
+  tmp: string;
+  sshd: TestSshd;
+  host: GoldenHost;
+  identity: SshIdentity;
+  fixture: string;
+  imagesDir: string;
+  publicKey: string;
+  store: MemoryVersionStore;
+  lock: MemoryPullLock;
+  opts(over?: Partial<PullOptions>): PullOptions;
+  /** Fetches the host key and pins it (what the admin's confirmation does). */
+  pin(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLab(): Promise<Lab> {
+  const tmp = await mkdtemp(join(tmpdir(), 'netroot-golden-'));
+  const fixture = join(tmp, 'golden-root');
+  await buildFixtureRoot(fixture);
+  const kp = await ensureKeyPair(join(tmp, 'netroot-ssh'));
+  const identity = { privateKeyPath: kp.privateKeyPath, knownHostsPath: join(tmp, 'netroot-ssh/known_hosts') };
+  let sshd: TestSshd;
+  try {
+    sshd = await startSshd(join(tmp, 'sshd'), kp.publicKey);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  const host = { name: 'golden1', address: '127.0.0.1', port: sshd.port, user: 'root', sourcePath: fixture };
+  const imagesDir = join(tmp, 'images');
+  const store = new MemoryVersionStore();
+  const lock = new MemoryPullLock();
+  return {
+    tmp, sshd, host, identity, fixture, imagesDir, publicKey: kp.publicKey, store, lock,
+    opts: (over = {}) => ({
+      image, host, identity, imagesDir, prev: null, store, lock, bootReport: { server: '10.0.0.1', port: 8080 },
+      tools: { dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
+      ...over,
+    }),
+    async pin() {
+      await pinKey(identity.knownHostsPath, '127.0.0.1', sshd.port, (await fetchHostKey('127.0.0.1', sshd.port)).blob);
+    },
+    async stop() {
+      await sshd.stop();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Child PIDs of `parent` (default: this process) whose argv[0] is `name` ('' = any). */
+export function ourChildren(name: string, parent = process.pid): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${parent}/task`)) {
+    const kids = readFileSync(`/proc/${parent}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    for (const k of kids) {
+      let cmd: string[];
+      try {
+        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue; // exited meanwhile
+      }
+      if (name === '' || cmd[0] === name) out.push(k);
+    }
+  }
+  return out;
+}
