@@ -103,6 +103,9 @@ export interface BootStatus {
   /** A boot starts with a PXE firmware/iPXE DHCP discover or a boot file fetch. */
   startedAt: number | null;
   bootedAt: number | null;
+  /** Image and version the last boot was served (null until a boot file event names them). */
+  image: string | null;
+  version: string | null;
 }
 
 export interface EventRepo {
@@ -113,6 +116,8 @@ export interface EventRepo {
   statusFor(macs: string[]): Promise<Map<string, BootStatus>>;
   /** Every MAC's boot status. */
   statusAll(): Promise<BootStatus[]>;
+  /** Versions of an image that some node booted last (retention keeps them). */
+  versionsBooted(image: string): Promise<string[]>;
   /** Times of `booted` events since a moment (for boots-per-hour). */
   bootedSince(since: number): Promise<number[]>;
   /** Drops events past the per-MAC cap and older than maxAgeMs; returns how many went. */

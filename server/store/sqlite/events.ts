@@ -17,6 +17,8 @@ interface StatusRow {
   last_at: number;
   started_at: number | null;
   booted_at: number | null;
+  image: string | null;
+  version: string | null;
 }
 
 const fromRow = (r: Row): EventRecord => ({
@@ -34,6 +36,8 @@ const fromStatus = (r: StatusRow): BootStatus => ({
   lastAt: r.last_at,
   startedAt: r.started_at,
   bootedAt: r.booted_at,
+  image: r.image,
+  version: r.version,
 });
 
 /**
@@ -48,10 +52,11 @@ export function startsBoot(kind: string, detail: Record<string, unknown>): boole
 export function sqliteEvents(db: Database.Database): EventRepo {
   const insert = db.prepare('INSERT INTO events (mac, kind, detail, at) VALUES (?, ?, ?, ?)');
   const upsertStatus = db.prepare(
-    `INSERT INTO boot_status (mac, last_id, last_kind, last_at, started_at, booted_at)
-     VALUES (@mac, @id, @kind, @at, @started, @booted)
+    `INSERT INTO boot_status (mac, last_id, last_kind, last_at, started_at, booted_at, image, version)
+     VALUES (@mac, @id, @kind, @at, @started, @booted, @image, @version)
      ON CONFLICT(mac) DO UPDATE SET last_id = excluded.last_id, last_kind = excluded.last_kind, last_at = excluded.last_at,
-       started_at = coalesce(excluded.started_at, started_at), booted_at = coalesce(excluded.booted_at, booted_at)`,
+       started_at = coalesce(excluded.started_at, started_at), booted_at = coalesce(excluded.booted_at, booted_at),
+       image = coalesce(excluded.image, image), version = coalesce(excluded.version, version)`,
   );
   const appendMany = db.transaction((list: Omit<EventRecord, 'id'>[]) =>
     list.map((e) => {
@@ -63,6 +68,9 @@ export function sqliteEvents(db: Database.Database): EventRepo {
         at: e.at,
         started: startsBoot(e.kind, e.detail) ? e.at : null,
         booted: e.kind === 'booted' ? e.at : null,
+        // Boot file events name the image version served: what the node boots.
+        image: typeof e.detail.image === 'string' && typeof e.detail.version === 'string' ? e.detail.image : null,
+        version: typeof e.detail.image === 'string' && typeof e.detail.version === 'string' ? e.detail.version : null,
       });
       return { ...e, id };
     }),
@@ -71,6 +79,7 @@ export function sqliteEvents(db: Database.Database): EventRepo {
   const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');
   const status = db.prepare<[string], StatusRow>('SELECT * FROM boot_status WHERE mac = ?');
   const statusAll = db.prepare<[], StatusRow>('SELECT * FROM boot_status');
+  const versionsBooted = db.prepare<[string], { version: string }>('SELECT DISTINCT version FROM boot_status WHERE image = ? AND version IS NOT NULL');
   const bootedSince = db.prepare<[number], { at: number }>("SELECT at FROM events WHERE kind = 'booted' AND at >= ? ORDER BY at");
   const pruneAge = db.prepare<[number]>('DELETE FROM events WHERE at < ?');
   // Per-MAC cap: delete everything older than the cap-th newest event of that MAC.
@@ -103,6 +112,9 @@ export function sqliteEvents(db: Database.Database): EventRepo {
     },
     async statusAll() {
       return statusAll.all().map(fromStatus);
+    },
+    async versionsBooted(image) {
+      return versionsBooted.all(image).map((r) => r.version);
     },
     async bootedSince(since) {
       return bootedSince.all(since).map((r) => r.at);

@@ -55,7 +55,10 @@ export const MIGRATIONS: readonly string[] = [
     last_kind  TEXT NOT NULL,
     last_at    INTEGER NOT NULL,
     started_at INTEGER,
-    booted_at  INTEGER
+    booted_at  INTEGER,
+    -- The image version this MAC's last boot fetched (from boot file events).
+    image      TEXT,
+    version    TEXT
   );
   CREATE INDEX boot_status_booted ON boot_status(booted_at);
 

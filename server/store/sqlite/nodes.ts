@@ -56,7 +56,7 @@ const SORT_COLUMNS: Record<NonNullable<NodeQuery['sort']>, string> = {
   fqdn: 'fqdn',
   mac: 'nodes.mac',
   ipv4: 'ipv4',
-  image: 'image',
+  image: 'nodes.image',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   lastEventAt: 'coalesce(bs.last_at, 0)',
@@ -132,7 +132,7 @@ export function sqliteNodes(db: Database.Database, now: () => number): NodeRepo 
         args.stuck = q.state.stuckAfterMs;
       }
       if (q.search) {
-        where.push("(instr(fqdn, @s) > 0 OR instr(nodes.mac, @s) > 0 OR instr(ipv4, @s) > 0 OR instr(coalesce(image,''), @s) > 0)");
+        where.push("(instr(fqdn, @s) > 0 OR instr(nodes.mac, @s) > 0 OR instr(ipv4, @s) > 0 OR instr(coalesce(nodes.image,''), @s) > 0)");
         args.s = q.search.toLowerCase();
       }
       const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
