@@ -7,7 +7,7 @@ import { checkListing, chrootBuilder, dracutArgv, parseLsinitrd } from './initra
 import { compareKernelVersions } from './kernel.js';
 import type { Runner } from '../runner.js';
 
-// Trimmed from a real Debian 12 `lsinitrd` run.
+// Written in the layout of Debian 12 dracut 059 `lsinitrd` output (not captured: no dracut on this machine; the e2e issue should replace it with a real capture).
 const LSINITRD = `Image: /boot/initrd.img-6.1.0-18-amd64: 13M
 ========================================================================
 Early CPIO image
