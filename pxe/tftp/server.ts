@@ -305,7 +305,10 @@ export class TftpServer {
       source,
       windowsize: n.windowsize,
       oack,
-      timeoutMs: n.timeoutMs ?? this.timeoutMs,
+      // RFC 2349's timeout is echoed, but retransmission never waits longer than maxTimeoutMs:
+      // curl asks for several seconds, which would stall every lost block that long. An early
+      // retransmission is only a duplicate the client drops.
+      timeoutMs: Math.min(n.timeoutMs ?? this.timeoutMs, this.maxTimeoutMs),
       maxTimeoutMs: this.maxTimeoutMs,
       retries: this.retries,
     });

@@ -50,6 +50,8 @@ export class ReadTransfer {
   private acked = 0;
   private maxSent = 0;
   private next = 1;
+  /** Blocks up to here were just sent again after a mid-window ACK (see onAck). */
+  private resentUpTo = 0;
   private inOack: boolean;
   private bytes = 0;
   private timeout: number;
@@ -130,8 +132,16 @@ export class ReadTransfer {
       return;
     }
     // RFC 7440: the ACK of block n (end of window, or the last block the client got in order)
-    // slides the window to start at n+1; blocks after n that were lost are sent again.
-    this.next = n + 1;
+    // slides the window to start at n+1; blocks after n that were lost are sent again. Blocks
+    // resent that way are not resent again by a later mid-window ACK (reordering and duplicates
+    // on the link make clients ACK mid-window repeatedly): until the client has acknowledged past
+    // them, only the timer resends them, so one impairment costs at most one window.
+    if (n + 1 < this.next && n >= this.resentUpTo) {
+      this.next = n + 1;
+      this.resentUpTo = Math.min(this.maxSent, n + this.p.windowsize);
+    } else if (this.next < n + 1) {
+      this.next = n + 1;
+    }
     this.progress();
     void this.pump();
   }
@@ -161,6 +171,7 @@ export class ReadTransfer {
       this.p.socket.send(this.p.oack!, this.p.peer.port, this.p.peer.address);
     } else {
       this.next = this.acked + 1;
+      this.resentUpTo = 0;
       void this.pump();
     }
   }

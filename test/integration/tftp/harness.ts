@@ -19,7 +19,7 @@ export interface Harness {
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Files: small.bin (1000 B), 1m.bin, exact512.bin, text.txt, sub/x.txt, link-out -> outside/secret, optionally 60m.bin. */
+/** Files: small.bin (1000 B), 256k.bin, 1m.bin, exact512.bin, text.txt, sub/x.txt, link-out -> outside/secret, optionally 60m.bin. */
 export async function startHarness(opts: Partial<TftpServerOptions> & { big?: boolean } = {}): Promise<Harness> {
   const base = await mkdtemp(join(tmpdir(), 'netroot-tftp-'));
   const root = join(base, 'root');
@@ -33,6 +33,7 @@ export async function startHarness(opts: Partial<TftpServerOptions> & { big?: bo
   };
   await put('small.bin', randomBytes(1000));
   await put('1m.bin', randomBytes(1 << 20));
+  await put('256k.bin', randomBytes(256 << 10));
   await put('exact512.bin', randomBytes(512 * 4));
   await put('text.txt', Buffer.from('line one\nline two\r\nend\n'));
   await put('sub/x.txt', Buffer.from('in sub\n'));
