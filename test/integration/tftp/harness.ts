@@ -38,7 +38,7 @@ export async function startHarness(opts: Partial<TftpServerOptions> & { big?: bo
   await put('text.txt', Buffer.from('line one\nline two\r\nend\n'));
   await put('sub/x.txt', Buffer.from('in sub\n'));
   if (opts.big) await put('60m.bin', randomBytes(60 << 20));
-  await writeFile(join(outside, 'secret'), 'secret\n');
+  await writeFile(join(outside, 'secret'), 'NETROOT-OUTSIDE-SECRET\n');
   await symlink(join(outside, 'secret'), join(root, 'link-out'));
   await symlink('small.bin', join(root, 'link-in'));
   const records: TransferRecord[] = [];
