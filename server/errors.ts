@@ -11,6 +11,8 @@ export const ErrorCode = {
   Conflict: 'conflict',
   BodyTooLarge: 'body_too_large',
   Unavailable: 'unavailable',
+  /** A peer netroot works with (a golden host) failed or refused. */
+  Upstream: 'upstream',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -23,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   body_too_large: 413,
   unavailable: 503,
+  upstream: 502,
   internal: 500,
 };
 

@@ -22,6 +22,9 @@ import { ConfigError } from './config/load.js';
 import { route } from './api/route.js';
 import { AppError, ErrorCode } from './errors.js';
 import { createNfs } from './wiring/nfs.js';
+import { JobRunner } from './jobs/runner.js';
+import { ImageService } from './images/service.js';
+import { imageRoutes } from './api/routes/images.js';
 import { Metrics } from './metrics.js';
 import type { RequestHandler } from 'express';
 
@@ -97,6 +100,29 @@ export async function startService(initial: Config, opts: StartOptions): Promise
     const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
     const nfs = createNfs(config, { store, registry, log, health, metrics });
     closers.push(() => nfs.close());
+    const jobs = new JobRunner(store, log.child({ part: 'jobs' }));
+    await jobs.recover();
+    closers.push(() => jobs.close());
+    const images = new ImageService(config, { store, jobs, log: log.child({ part: 'images' }), onPublished: () => nfs.schedule() });
+    let sshProblem: string | null = null;
+    await images.init().catch((err: unknown) => {
+      sshProblem = `SSH key pair: ${(err as Error).message}`;
+      log.error({ err }, 'images: could not create netroot\'s SSH key pair; golden-host pulls are unavailable');
+    });
+    health.register('golden', async () => {
+      if (sshProblem) return { status: 'degraded', detail: sshProblem };
+      const hosts = await store.goldenHosts.list();
+      const unpinned = hosts.filter((h) => !h.pinned).map((h) => h.name);
+      return { status: 'ok', hosts: hosts.length, jobsRunning: jobs.active, ...(unpinned.length ? { detail: `host key not pinned: ${unpinned.join(', ')}` } : {}) };
+    });
+    metrics.gaugeFn('netroot_jobs', 'Jobs by kind and state', ['kind', 'state'], async (set) => {
+      const counts = new Map<string, number>();
+      for (const j of await store.jobs.list({ limit: 1000 })) counts.set(`${j.kind}\0${j.state}`, (counts.get(`${j.kind}\0${j.state}`) ?? 0) + 1);
+      for (const [k, n] of counts) {
+        const [kind, state] = k.split('\0') as [string, string];
+        set({ kind, state }, n);
+      }
+    });
 
     let reloading: Promise<ReloadResult> | null = null;
     const reload = async (): Promise<ReloadResult> => {
@@ -144,7 +170,7 @@ export async function startService(initial: Config, opts: StartOptions): Promise
         ...config.http,
         log,
         webDir: WEB_DIR,
-        extraRoutes: [...dhcp.routes, ...nfs.routes, reloadRoute],
+        extraRoutes: [...dhcp.routes, ...nfs.routes, ...imageRoutes({ store, images, jobs }), reloadRoute],
         mounts: [['/metrics', metricsHandler(metrics)]],
       },
     );

@@ -88,6 +88,15 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   dhcp: dhcpSchema.prefault({}),
   nfs: nfsSchema.prefault({}),
+  /** Golden-host pulls and image versions. */
+  images: z.strictObject({
+    /** Ready versions kept per image besides the active, pinned and last-booted ones. */
+    keep: z.number().int().min(1).max(100).default(3),
+    /** Keep a failed pull's partial tree for inspection. */
+    keepFailed: z.boolean().default(false),
+    /** Extra rsync arguments for pulls (e.g. ["--bwlimit=50m"]). */
+    rsyncExtra: z.array(z.string()).default([]),
+  }).prefault({}),
   log: z.strictObject({
     level: level.default('info'),
   }).prefault({}),

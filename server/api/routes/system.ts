@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { route } from '../route.js';
 import type { ApiDeps } from '../deps.js';
-import { nameField } from '../../registry/fields.js';
-import { conflict } from '../../errors.js';
-import { UniqueViolation } from '../../store/types.js';
 
 export function systemRoutes(d: ApiDeps) {
   return [
@@ -40,36 +37,6 @@ export function systemRoutes(d: ApiDeps) {
       async handle({ query }) {
         const items = await d.store.audit.list(query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
         return { body: { items: items.map((a) => ({ ...a, at: new Date(a.at).toISOString() })) } };
-      },
-    }),
-    route({
-      method: 'get',
-      path: '/images',
-      tag: 'images',
-      summary: 'List images',
-      access: 'read',
-      responses: { 200: '{items}' },
-      async handle() {
-        const items = await d.store.images.list();
-        return { body: { items: items.map((i) => ({ name: i.name, host: i.host, activeVersion: i.activeVersion, createdAt: new Date(i.createdAt).toISOString() })) } };
-      },
-    }),
-    route({
-      method: 'post',
-      path: '/images',
-      tag: 'images',
-      summary: 'Create an image (its versions come from golden-host pulls)',
-      access: 'write',
-      body: z.strictObject({ name: nameField }),
-      responses: { 201: 'The image', 400: 'Invalid field', 409: 'Name taken' },
-      async handle({ body }) {
-        try {
-          const i = await d.store.images.create(body.name);
-          return { status: 201, body: { name: i.name, createdAt: new Date(i.createdAt).toISOString() } };
-        } catch (e) {
-          if (e instanceof UniqueViolation) throw conflict('name', `name: image ${body.name} exists already`);
-          throw e;
-        }
       },
     }),
   ];

@@ -6,6 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 
+/** Parses a --json answer, failing with the CLI's own words when there is none. */
+function json(r: { code: number; stdout: string; stderr: string }) {
+  assert.equal(r.code, 0, `exit ${r.code}; stderr: ${r.stderr}; stdout: ${r.stdout}`);
+  return JSON.parse(r.stdout);
+}
+
 describe('netroot CLI', () => {
   let nr: Netroot;
   before(async () => {
@@ -23,8 +29,8 @@ describe('netroot CLI', () => {
     const list = await nr.cli(['node', 'list']);
     assert.match(list.stdout, /^FQDN\s+MAC\s+IPV4/m);
     assert.match(list.stdout, /cli1\.lab\.example\s+52:54:00:20:00:01\s+10\.9\.2\.1/);
-    const json = JSON.parse((await nr.cli(['node', 'list', '--json'])).stdout);
-    assert.equal(json.total, 1);
+    const listed = json(await nr.cli(['node', 'list', '--json']));
+    assert.equal(listed.total, 1);
     const show = await nr.cli(['node', 'show', '52-54-00-20-00-01']);
     assert.match(show.stdout, /kernelArgs\s+console=ttyS0/);
     const set = await nr.cli(['node', 'set', 'cli1.lab.example', '--disabled', '--boot-mode', 'pxelinux']);
@@ -59,7 +65,7 @@ describe('netroot CLI', () => {
     const r = await nr.cli(['node', 'import', csv]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /imported 2 nodes/);
-    const c2 = JSON.parse((await nr.cli(['node', 'show', 'c2.lab.example', '--json'])).stdout);
+    const c2 = json(await nr.cli(['node', 'show', 'c2.lab.example', '--json']));
     assert.equal(c2.enabled, false);
     const js = JSON.stringify([
       { mac: '52:54:00:30:00:03', fqdn: 'c3.lab.example', ipv4: '10.9.3.3' },
@@ -68,14 +74,14 @@ describe('netroot CLI', () => {
     const dup = await nr.cli(['node', 'import', '-'], { input: js });
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /\[1\]\.fqdn: c1\.lab\.example is already used/);
-    assert.equal(JSON.parse((await nr.cli(['node', 'list', '--json'])).stdout).total, 2);
+    assert.equal(json(await nr.cli(['node', 'list', '--json'])).total, 2);
     removeDir(dir);
   });
 
   test('token create, list, revoke; --local on the server itself', async () => {
     const c = await nr.cli(['token', 'create', 'robot', '--read-only', '--json']);
     assert.equal(c.code, 0, c.stderr);
-    const secret = JSON.parse(c.stdout).secret as string;
+    const secret = json(c).secret as string;
     assert.equal((await nr.cli(['node', 'list'], { token: secret })).code, 0);
     assert.equal((await nr.cli(['node', 'add', '--mac', '52:54:00:40:00:01', '--fqdn', 'r.lab.example', '--ip', '10.9.4.1'], { token: secret })).code, 3);
     assert.match((await nr.cli(['token', 'list'])).stdout, /robot\s+readonly/);
@@ -83,7 +89,7 @@ describe('netroot CLI', () => {
     assert.equal((await nr.cli(['node', 'list'], { token: secret })).code, 3);
     const local = await nr.cli(['token', 'create', 'rescue', '--local', '--config', nr.configPath, '--json']);
     assert.equal(local.code, 0, local.stderr);
-    assert.equal((await nr.cli(['node', 'list'], { token: JSON.parse(local.stdout).secret })).code, 0);
+    assert.equal((await nr.cli(['node', 'list'], { token: json(local).secret })).code, 0);
   });
 
   test('status prints subsystem health', async () => {
