@@ -31,7 +31,7 @@ async function bench() {
   await mkdir(join(base, 'nginx'));
   await writeFile(
     join(base, 'nginx.conf'),
-    `daemon off; worker_processes 2; error_log stderr; pid ${base}/nginx.pid;
+    `daemon off; user root; worker_processes 2; error_log stderr; pid ${base}/nginx.pid;
 events { worker_connections 1024; }
 http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path ${base}/nginx; proxy_temp_path ${base}/nginx; fastcgi_temp_path ${base}/nginx; uwsgi_temp_path ${base}/nginx; scgi_temp_path ${base}/nginx;
   server { listen 127.0.0.1:8081; location = /boot/${MAC}/initrd.img { alias ${base}/initramfs.img; } } }
