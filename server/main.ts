@@ -103,7 +103,8 @@ export async function startService(initial: Config, opts: StartOptions): Promise
     const jobs = new JobRunner(store, log.child({ part: 'jobs' }));
     await jobs.recover();
     closers.push(() => jobs.close());
-    const images = new ImageService(config, { store, jobs, log: log.child({ part: 'images' }), onPublished: () => nfs.schedule() });
+    const images = new ImageService(config, { store, jobs, log: log.child({ part: 'images' }), onPublished: () => nfs.schedule(), httpPort: () => boundPort });
+    let boundPort = config.http.port;
     let sshProblem: string | null = null;
     await images.init().catch((err: unknown) => {
       sshProblem = `SSH key pair: ${(err as Error).message}`;
@@ -179,6 +180,7 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       s.once('error', reject);
     });
     server.keepAliveTimeout = 65_000;
+    boundPort = (server.address() as AddressInfo).port;
     closers.push(
       () =>
         new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@ import { csvRowToNode } from '../registry/import.js';
 import { serve } from './serve.js';
 import { backupCommand, localTokenCreate } from './local.js';
 import { install } from '../install/install.js';
+import { goldenCommand, imageCommand, jobCommand } from './images.js';
 import { fileURLToPath } from 'node:url';
 
 /** bin/netroot.js of this installation (the unit's ExecStart). */
@@ -37,6 +38,16 @@ usage: netroot <command> [options]
   node import <file.json|file.csv|->    all or nothing
   node events <mac|fqdn> [--limit N]
   discovered list
+  ssh key                               netroot's public key, to authorise on golden hosts
+  golden list | add NAME --address A [--port P] [--user U] [--source PATH]
+  golden pin NAME --fingerprint SHA256:... | rekey NAME | rm NAME
+  golden check NAME                     preflight: kernels, packages, autofs, drivers, space
+  golden prepare NAME [--apply]         dracut config for network roots (shown first)
+  image list | show NAME | versions NAME
+  image create NAME --host GOLDEN [--settings JSON]
+  image pull NAME [--wait]              new version from the golden host (progress bar)
+  image publish NAME VERSION | rollback NAME [VERSION] | rm-version NAME VERSION
+  job list [--image NAME] | show ID [--wait] | cancel ID
   token list
   token create <name> [--read-only] [--local [--config FILE]]
   token revoke <id|name>
@@ -71,6 +82,15 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   nfs: { type: 'string' },
   'no-packages': { type: 'boolean' },
+  address: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  source: { type: 'string' },
+  fingerprint: { type: 'string' },
+  apply: { type: 'boolean' },
+  host: { type: 'string' },
+  settings: { type: 'string' },
+  wait: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -153,6 +173,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
     return encodeURIComponent(k);
   };
   try {
+    if (cmd === 'golden' || cmd === 'image' || cmd === 'job' || (cmd === 'ssh' && sub === 'key')) {
+      const io = { api, json: !!v.json, out, progress: (s: string) => err(s) };
+      if (cmd === 'golden') return await goldenCommand(io, sub, arg, v);
+      if (cmd === 'image') return await imageCommand(io, sub, arg, pos.slice(3), v);
+      if (cmd === 'job') return await jobCommand(io, sub, arg, v);
+      const k = await api.call<{ publicKey: string; fingerprint: string }>('GET', '/ssh/key');
+      show(k, () => `${k.publicKey}\n`);
+      return 0;
+    }
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'status': {
         const h = await api.call<{ status: string; version: string; uptimeSec: number; subsystems: Record<string, { status: string; detail?: string }> }>('GET', '/health');

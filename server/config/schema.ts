@@ -96,6 +96,9 @@ export const configSchema = z.strictObject({
     keepFailed: z.boolean().default(false),
     /** Extra rsync arguments for pulls (e.g. ["--bwlimit=50m"]). */
     rsyncExtra: z.array(z.string()).default([]),
+    /** dracut and lsinitrd to run (on the golden host, or in the root for chroot builds); default from PATH. */
+    dracut: z.string().optional(),
+    lsinitrd: z.string().optional(),
   }).prefault({}),
   log: z.strictObject({
     level: level.default('info'),

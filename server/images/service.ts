@@ -29,6 +29,8 @@ export interface ImageServiceDeps {
   log: Logger;
   /** The export table depends on published versions. */
   onPublished: () => void;
+  /** The HTTP port nodes report "booted" to (the bound one: config may say 0). */
+  httpPort: () => number;
 }
 
 /** Golden-host failures are the peer's, not netroot's: 502 with the host named. */
@@ -224,9 +226,13 @@ export class ImageService {
               imagesDir: this.imagesDir,
               prev,
               store: versions,
-              bootReport: this.config.boot.serverAddress ? { server: this.config.boot.serverAddress, port: this.config.http.port } : null,
+              bootReport: this.config.boot.serverAddress ? { server: this.config.boot.serverAddress, port: this.d.httpPort() } : null,
               keepFailed: this.config.images.keepFailed,
               rsyncExtra: this.config.images.rsyncExtra,
+              tools: {
+                ...(this.config.images.dracut ? { dracut: this.config.images.dracut } : {}),
+                ...(this.config.images.lsinitrd ? { lsinitrd: this.config.images.lsinitrd } : {}),
+              },
             },
             { progress: (step, p) => ctx.progress(step, p), log: (l) => ctx.log(l), signal: ctx.signal },
           );

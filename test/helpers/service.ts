@@ -2,7 +2,7 @@
  * Starts the real netroot service (bin/netroot.js serve) as a subprocess on a temp data dir and a
  * free port, captures the first admin token it prints, and runs the CLI against it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ export interface StartNetrootOptions {
 
 export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), 'netroot-test-'));
+  mkdirSync(dataDir, { recursive: true });
   const configPath = join(dataDir, 'netroot.json');
   writeFileSync(configPath, JSON.stringify({ dataDir, http: { listen: '127.0.0.1', port: 0 }, log: { level: 'info' }, ...o.config }, null, 2));
   const argv = [...(o.wrap ?? []), process.execPath, BIN, 'serve', '--config', configPath];

@@ -1,0 +1,135 @@
+/**
+ * Golden host to published version through the running service and its CLI only: a real sshd
+ * serving a fixture root, host key fetched and pinned, preflight, pulls as jobs with progress,
+ * publish, rollback, retention rules, a re-keyed host refused. (The fixture's dracut is a stand-in
+ * script; the real dracut runs in the end-to-end test.)
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { buildFixtureRoot } from '../../fixtures/golden/build-root.js';
+import { startSshd, type TestSshd } from '../golden/sshd.js';
+import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
+
+let tmp: string;
+let fixture: string;
+let sshd: TestSshd;
+let nr: Netroot;
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'nr-images-'));
+  fixture = join(tmp, 'golden-root');
+  await buildFixtureRoot(fixture);
+  nr = await startNetroot({
+    dataDir: join(tmp, 'data'),
+    config: {
+      boot: { serverAddress: '10.0.0.1' },
+      images: { keep: 2, dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
+    },
+  });
+  const key = await nr.api('GET', '/ssh/key');
+  assert.match(key.body.publicKey, /^ssh-ed25519 /);
+  sshd = await startSshd(join(tmp, 'sshd'), key.body.publicKey);
+});
+
+after(async () => {
+  await nr?.stop();
+  await sshd?.stop();
+  removeDir(tmp);
+});
+
+async function waitJob(id: number) {
+  for (;;) {
+    const j = (await nr.api('GET', `/jobs/${id}`)).body;
+    if (!['queued', 'running'].includes(j.state)) return j;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('register a golden host: the key is fetched, shown, and must be pinned with its fingerprint', async () => {
+  const add = await nr.cli(['golden', 'add', 'golden1', '--address', '127.0.0.1', '--port', String(sshd.port), '--source', fixture, '--json']);
+  assert.equal(add.code, 0, add.stderr);
+  const h = JSON.parse(add.stdout);
+  const fp = execFileSync('ssh-keygen', ['-lf', `${sshd.hostKeyPath}.pub`]).toString().split(' ')[1];
+  assert.equal(h.fingerprint, fp);
+  assert.equal(h.pinned, false);
+  assert.equal((await nr.api('POST', '/images', { name: 'fixture', host: 'nosuch' })).body.error.field, 'host');
+  const img = await nr.api('POST', '/images', {
+    name: 'fixture',
+    host: 'golden1',
+    settings: { statetab: ['/var/lib/app'], rwtab: [{ type: 'empty', path: '/var/cache/app' }], drivers: ['virtio_net'], excludes: ['/var/cache/skip/*'] },
+  });
+  assert.equal(img.status, 201, JSON.stringify(img.body));
+  const early = await nr.api('POST', '/images/fixture/pull');
+  assert.equal(early.status, 409);
+  assert.match(early.body.error.message, /pin its host key/);
+  const wrong = await nr.cli(['golden', 'pin', 'golden1', '--fingerprint', `SHA256:${'A'.repeat(43)}`]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /fingerprint: does not match/);
+  assert.equal((await nr.cli(['golden', 'pin', 'golden1', '--fingerprint', fp!])).code, 0);
+  const check = await nr.cli(['golden', 'check', 'golden1', '--json']);
+  const rep = JSON.parse(check.stdout).report;
+  assert.equal(rep.host, 'golden1');
+  assert.ok(Array.isArray(rep.problems));
+  const prep = await nr.api('POST', '/golden-hosts/golden1/prepare', {});
+  assert.equal(prep.status, 200, JSON.stringify(prep.body));
+  assert.equal(prep.body.applied, false);
+  assert.match(prep.body.plan.content, /nfs/);
+});
+
+test('pull with a progress bar, publish, pull again, roll back; versions show which nodes run them', async () => {
+  const p1 = await nr.cli(['image', 'pull', 'fixture', '--wait']);
+  assert.equal(p1.code, 0, p1.stderr);
+  assert.match(p1.stderr, /\[#+\.*\]\s+\d+%/, 'a progress bar was drawn');
+  const v1 = /version (\S+) is ready/.exec(p1.stdout)![1]!;
+  assert.equal((await nr.api('POST', '/nodes', { mac: '52:54:00:77:00:01', fqdn: 'n1.lab.example', ipv4: '10.7.0.1', image: 'fixture' })).status, 201);
+  assert.equal((await nr.cli(['image', 'publish', 'fixture', v1])).code, 0);
+  writeFileSync(join(fixture, 'etc/motd'), 'version two\n');
+  const job = await nr.api('POST', '/images/fixture/pull');
+  assert.equal(job.status, 202);
+  assert.equal((await nr.api('POST', '/images/fixture/pull')).status, 409, 'one pull per image at a time');
+  const done = await waitJob(job.body.job.id);
+  assert.equal(done.state, 'succeeded', done.log);
+  const v2 = done.result.version as string;
+  assert.match(done.log, /rsync from root@127\.0\.0\.1/);
+  await nr.api('POST', '/images/fixture/publish', { version: v2 });
+  let vs = (await nr.api('GET', '/images/fixture/versions')).body.items as { version: string; active: boolean; runningNodes: number; state: string; sizeBytes: number }[];
+  assert.deepEqual(vs.map((v) => [v.version, v.state, v.active, v.runningNodes]), [[v1, 'ready', false, 0], [v2, 'ready', true, 1]]);
+  assert.ok(vs[1]!.sizeBytes > 0);
+  assert.equal((await nr.api('DELETE', `/images/fixture/versions/${v2}`)).status, 409, 'the active version cannot be removed');
+  const rb = await nr.cli(['image', 'rollback', 'fixture', '--json']);
+  assert.equal(JSON.parse(rb.stdout).activeVersion, v1);
+  // Pin the node on v2 (a canary): v2 is protected from removal.
+  assert.equal((await nr.api('PATCH', '/nodes/n1.lab.example', { pinnedVersion: v2 })).status, 200);
+  assert.equal((await nr.api('DELETE', `/images/fixture/versions/${v2}`)).status, 409);
+  vs = (await nr.api('GET', '/images/fixture/versions')).body.items;
+  assert.deepEqual(vs.map((v) => v.runningNodes), [0, 1]);
+  // Retention (keep 2): a third version published removes v1, never the pinned v2.
+  const p3 = await nr.cli(['image', 'pull', 'fixture', '--wait', '--json']);
+  const v3 = JSON.parse(p3.stdout).result.version as string;
+  assert.equal((await nr.cli(['image', 'publish', 'fixture', v3])).code, 0);
+  vs = (await nr.api('GET', '/images/fixture/versions')).body.items;
+  assert.deepEqual(vs.map((v) => v.version), [v2, v3]);
+  const audit = (await nr.api('GET', '/audit')).body.items as { path: string }[];
+  assert.ok(audit.some((a) => a.path === '/api/v1/images/fixture/rollback'));
+});
+
+test('a re-keyed golden host is refused until its new key is pinned; the active version keeps serving', async () => {
+  await sshd.rekey();
+  const job = await nr.api('POST', '/images/fixture/pull');
+  const done = await waitJob(job.body.job.id);
+  assert.equal(done.state, 'failed');
+  assert.match(done.error, /golden host golden1/);
+  assert.match(done.error, /host key/i);
+  const img = (await nr.api('GET', '/images/fixture')).body;
+  assert.ok(img.activeVersion);
+  assert.ok(img.versions.some((v: { state: string }) => v.state === 'failed'));
+  const rk = await nr.cli(['golden', 'rekey', 'golden1', '--json']);
+  assert.equal(rk.code, 0, rk.stderr);
+  assert.equal(JSON.parse(rk.stdout).pinned, false);
+  const h = await nr.api('GET', '/health', undefined, null);
+  assert.match(h.body.subsystems.golden.detail, /not pinned: golden1/);
+});
