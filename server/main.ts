@@ -22,6 +22,7 @@ import { ConfigError } from './config/load.js';
 import { route } from './api/route.js';
 import { AppError, ErrorCode } from './errors.js';
 import { createNfs } from './wiring/nfs.js';
+import { createBoot } from './wiring/boot.js';
 import { JobRunner } from './jobs/runner.js';
 import { ImageService } from './images/service.js';
 import { imageRoutes } from './api/routes/images.js';
@@ -98,6 +99,8 @@ export async function startService(initial: Config, opts: StartOptions): Promise
 
     const directory = storeDirectory(store, { imagesDir: join(config.dataDir, 'images') });
     const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
+    const boot = createBoot(config, { store, registry, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
+    closers.push(() => boot.close());
     const nfs = createNfs(config, { store, registry, log, health, metrics });
     closers.push(() => nfs.close());
     const jobs = new JobRunner(store, log.child({ part: 'jobs' }));
@@ -131,12 +134,13 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       const run = (async () => {
         if (!opts.loadConfig) throw new ConfigError('reload: this service was started without a config source');
         const next = opts.loadConfig();
-        dhcpOptions(next); // every subsystem's own checks, before anything changes
+        if (next.dhcp.interfaces.length) dhcpOptions(next); // every subsystem's own checks, before anything changes
         const changed = changedSections(config, next);
         const restart = restartNeeded(config, next);
         await dhcp.reload(next);
+        await boot.reload(next);
         log.level = next.log.level;
-        config = { ...next, dataDir: config.dataDir, http: config.http, nfs: config.nfs };
+        config = { ...next, dataDir: config.dataDir, http: config.http, nfs: config.nfs, tftp: { ...next.tftp, listen: config.tftp.listen, port: config.tftp.port, enabled: config.tftp.enabled } };
         const result = { applied: changed.filter((c) => !restart.includes(c)), restartNeeded: restart };
         log.info(result, 'configuration reloaded');
         return result;
@@ -166,13 +170,16 @@ export async function startService(initial: Config, opts: StartOptions): Promise
     });
 
     const app = createApp(
-      { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus },
+      { store, registry, tokens, health, version: VERSION, stuckAfterMs: config.events.stuckAfterSec * 1000, bus: recorder.bus, transfers: () => boot.transfers() },
       {
         ...config.http,
         log,
         webDir: WEB_DIR,
-        extraRoutes: [...dhcp.routes, ...nfs.routes, ...imageRoutes({ store, images, jobs }), reloadRoute],
-        mounts: [['/metrics', metricsHandler(metrics)]],
+        extraRoutes: [...dhcp.routes, ...nfs.routes, ...boot.routes, ...imageRoutes({ store, images, jobs }), reloadRoute],
+        mounts: [
+          ['/metrics', metricsHandler(metrics)],
+          ['/boot', boot.httpHandler],
+        ],
       },
     );
     const server: Server = await new Promise((resolve, reject) => {
@@ -190,6 +197,7 @@ export async function startService(initial: Config, opts: StartOptions): Promise
     );
     // Boot services start once the HTTP server they point nodes at is up.
     await nfs.start();
+    await boot.start();
     closers.push(() => dhcp.close());
     await dhcp.start();
 

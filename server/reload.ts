@@ -9,8 +9,21 @@ import type { Config } from './config/schema.js';
 /** Sections that only a restart can change (sockets bound at start, store location, NFS backend). */
 const RESTART_ONLY: (keyof Config)[] = ['dataDir', 'http', 'nfs'];
 
+/** Settings inside live sections that still need a restart (a bound socket). */
+const RESTART_FIELDS: [keyof Config, string][] = [
+  ['tftp', 'listen'],
+  ['tftp', 'port'],
+  ['tftp', 'enabled'],
+];
+
 export function restartNeeded(current: Config, next: Config): string[] {
-  return RESTART_ONLY.filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k])).map(String);
+  const out = RESTART_ONLY.filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k])).map(String);
+  for (const [section, field] of RESTART_FIELDS) {
+    const a = (current[section] as Record<string, unknown>)[field];
+    const b = (next[section] as Record<string, unknown>)[field];
+    if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`${section}.${field}`);
+  }
+  return out;
 }
 
 export interface ReloadResult {

@@ -35,7 +35,9 @@ export class KernelArgsError extends Error {
 }
 
 /** Keys netroot sets itself. Linux treats '-' and '_' in parameter names alike. */
-const RESERVED = new Set(['root', 'nfsroot', 'netroot', 'ip', 'BOOTIF', 'initrd', 'rd.neednet', 'ro', 'rw'].map(keyOf));
+/** Keys netroot sets on every command line; image or node args may not give them. */
+export const RESERVED_KERNEL_KEYS = ['root', 'nfsroot', 'netroot', 'ip', 'BOOTIF', 'initrd', 'rd.neednet', 'ro', 'rw'] as const;
+const RESERVED = new Set(RESERVED_KERNEL_KEYS.map(keyOf));
 
 function keyOf(token: string): string {
   const eq = token.indexOf('=');

@@ -22,10 +22,13 @@ export interface BootHandlerOptions {
   directory: BootDirectory;
   events: EventSink;
   discovery: DiscoverySink;
-  /** Base URL iPXE fetches from, e.g. "http://10.0.0.1:8080" (http:// only: Debian's iPXE). */
-  baseUrl: string;
-  /** NFS server address in root= (usually netroot's address on the node network). */
-  nfsServer: string;
+  /**
+   * Base URL iPXE fetches from, e.g. "http://10.0.0.1:8080" (http:// only: Debian's iPXE), or a
+   * function of the request (a multi-homed server answers each node on the address it asked).
+   */
+  baseUrl: string | ((req: IncomingMessage) => string);
+  /** NFS server address in root= (usually netroot's address on the node network), or a function of the request. */
+  nfsServer: string | ((req: IncomingMessage) => string);
   cmdline?: Omit<CmdlineOptions, 'initrdName'>;
   logger?: Logger;
 }
@@ -58,7 +61,9 @@ export function routeOf(url: string): Route | null {
 }
 
 export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  bootBase(opts.baseUrl); // fail at start, naming the field, not at the first boot
+  if (typeof opts.baseUrl === 'string') bootBase(opts.baseUrl); // fail at start, naming the field, not at the first boot
+  const baseUrl = (req: IncomingMessage) => (typeof opts.baseUrl === 'string' ? opts.baseUrl : opts.baseUrl(req));
+  const nfsServer = (req: IncomingMessage) => (typeof opts.nfsServer === 'string' ? opts.nfsServer : opts.nfsServer(req));
   const log = opts.logger;
   const event = (mac: string, kind: Kind, detail: Record<string, unknown>) => {
     try {
@@ -73,7 +78,7 @@ export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessa
     const d: BootDecision = decideBoot(mac, await opts.directory.lookup(mac));
     let text: string;
     try {
-      text = renderIpxeScript(d, { baseUrl: opts.baseUrl, nfsServer: opts.nfsServer, cmdline: opts.cmdline ?? {} });
+      text = renderIpxeScript(d, { baseUrl: baseUrl(req), nfsServer: nfsServer(req), cmdline: opts.cmdline ?? {} });
     } catch (e) {
       if (!(e instanceof KernelArgsError)) throw e;
       log?.error({ mac, err: e.message }, 'http boot: cannot build the kernel command line');
@@ -85,7 +90,13 @@ export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessa
     if (!d.boot && d.reason === 'unknown') {
       opts.discovery({ mac, arch: null, vendorClass: null, userClass: null, uuid: null, relay: null, via: 'http' });
     } else {
-      event(mac, BootEventKind.HttpScript, { result: d.boot ? 'boot' : d.reason, bytes: body.length, ms: Date.now() - started, client: req.socket.remoteAddress });
+      event(mac, BootEventKind.HttpScript, {
+        result: d.boot ? 'boot' : d.reason,
+        ...(d.boot ? { image: d.image.name, version: d.image.version } : {}),
+        bytes: body.length,
+        ms: Date.now() - started,
+        client: req.socket.remoteAddress,
+      });
     }
   }
 

@@ -16,4 +16,6 @@ export interface ApiDeps {
   stuckAfterMs: number;
   /** Live boot events and discoveries (from the recorder). */
   bus: EventEmitter<RecorderEvents>;
+  /** Boot file transfers in progress (dashboard). */
+  transfers?: () => { tftp: number; http: number };
 }

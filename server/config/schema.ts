@@ -83,8 +83,37 @@ export const configSchema = z.strictObject({
      * node's DHCP reply came from. Default: http://{server}:<http.port>.
      */
     httpBase: z.string().optional(),
-    /** netroot's address on the boot network for NFS roots when DHCP does not tell (e.g. proxy mode). */
+    /**
+     * netroot's address on the boot network: NFS server in root= and CLIENTSTATE, where nodes
+     * report "booted". Default: the address the node reached netroot's HTTP server on.
+     */
     serverAddress: ipv4.optional(),
+    /** dracut root syntax: nfs: (version negotiated) or nfs4: (NFS-Ganesha with NFSv4 only). */
+    nfs: z.enum(['nfs', 'nfs4']).default('nfs'),
+    /** NFS mount options appended to root= (e.g. "vers=4.2"). */
+    nfsOptions: z.string().regex(/^[A-Za-z0-9=.,_-]*$/, { message: 'mount options (letters, digits, = . , _ -)' }).default(''),
+    /** ip=dhcp, or ip=dhcp plus BOOTIF so dracut uses the interface the node booted from. */
+    ip: z.enum(['dhcp', 'bootif']).default('dhcp'),
+    /** Boot loader files by TFTP name, overriding Debian's paths (e.g. {"ipxe-arm64.efi": "/srv/ipxe/arm64.efi"}). */
+    loaders: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.string()).default({}),
+  }).prefault({}),
+  /** TFTP: boot loaders (from memory), pxelinux configs made on the fly, a static root. */
+  tftp: z.strictObject({
+    /** auto: on when DHCP serves interfaces (netroot serves nothing on a network it was not pointed at). */
+    enabled: z.union([z.boolean(), z.literal('auto')]).default('auto'),
+    listen: z.string().default('0.0.0.0'),
+    port: port.default(69),
+    /** Static files beside the generated ones; default <dataDir>/tftp. */
+    root: z.string().optional(),
+    maxTransfers: z.number().int().min(1).default(500),
+    maxPerClient: z.number().int().min(1).default(4),
+    maxBlksize: z.number().int().min(512).max(65464).default(65464),
+    maxWindowsize: z.number().int().min(1).max(65535).default(64),
+    timeoutMs: z.number().int().min(100).default(1000),
+    maxTimeoutMs: z.number().int().min(100).default(8000),
+    retries: z.number().int().min(1).default(5),
+    cacheMaxFileBytes: z.number().int().min(0).default(4 << 20),
+    cacheMaxTotalBytes: z.number().int().min(0).default(64 << 20),
   }).prefault({}),
   dhcp: dhcpSchema.prefault({}),
   nfs: nfsSchema.prefault({}),

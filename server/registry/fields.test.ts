@@ -44,6 +44,8 @@ test('every bad field is named', () => {
   fails(nodeCreateSchema, { ...ok, enabled: 'yes' }, 'enabled', /boolean/);
   fails(nodeCreateSchema, { ...ok, kernelArgs: 'root=/dev/sda1' }, 'kernelArgs', /set by netroot/);
   fails(nodeCreateSchema, { ...ok, kernelArgs: 'quiet\nshell' }, 'kernelArgs', /not allowed/);
+  fails(nodeCreateSchema, { ...ok, kernelArgs: 'ip=10.0.0.5::10.0.0.1:255.255.255.0:n:eth0:none' }, 'kernelArgs', /set by netroot/);
+  fails(nodeCreateSchema, { ...ok, kernelArgs: 'rw' }, 'kernelArgs', /set by netroot/);
   fails(nodeCreateSchema, { ...ok, kernelArgs: 'x=${net0/ip}' }, 'kernelArgs', /not allowed/);
   fails(nodeCreateSchema, { ...ok, color: 'red' }, 'color', /unknown field/);
   fails(nodeCreateSchema, { fqdn: 'a.b', ipv4: '10.0.0.1' }, 'mac', /required/);
@@ -53,6 +55,6 @@ test('every bad field is named', () => {
 });
 
 test('kernel args are normalised and allow ordinary values', () => {
-  const r = parseInput(nodeCreateSchema, { ...ok, kernelArgs: '  console=ttyS0,115200n8   rd.break  ip=10.0.0.5::10.0.0.1:255.255.255.0:n:eth0:none ' });
-  assert.equal(r.kernelArgs, 'console=ttyS0,115200n8 rd.break ip=10.0.0.5::10.0.0.1:255.255.255.0:n:eth0:none');
+  const r = parseInput(nodeCreateSchema, { ...ok, kernelArgs: '  console=ttyS0,115200n8   rd.break  net.ifnames=0 ' });
+  assert.equal(r.kernelArgs, 'console=ttyS0,115200n8 rd.break net.ifnames=0');
 });

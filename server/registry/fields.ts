@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { normalizeMac } from '../../pxe/net/mac.js';
 import { isIPv4 } from '../../pxe/net/ipv4.js';
+import { RESERVED_KERNEL_KEYS } from '../../pxe/boot/cmdline.js';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -67,10 +68,10 @@ export const nameField = z
 /**
  * Extra kernel arguments end up on an iPXE `kernel` line and in pxelinux APPEND: only characters
  * that cannot start another command or expand a setting (no newlines, `$`, quotes, `&&`, `||`).
- * root= and initrd= are netroot's to set.
+ * root=, ip=, initrd= and the other keys of RESERVED_KERNEL_KEYS are netroot's to set.
  */
 const ARG_RE = /^[A-Za-z0-9=._,:/@+%~\-[\]]+$/;
-const RESERVED = ['root', 'nfsroot', 'initrd', 'BOOT_IMAGE'];
+const RESERVED: readonly string[] = [...RESERVED_KERNEL_KEYS, 'BOOT_IMAGE'];
 export const kernelArgsField = z
   .string()
   .max(1024)
@@ -82,7 +83,7 @@ export const kernelArgsField = z
         return z.NEVER;
       }
       const key = a.split('=')[0]!;
-      if (RESERVED.includes(key)) {
+      if (RESERVED.includes(key) || RESERVED.includes(key.toLowerCase())) {
         ctx.addIssue({ code: 'custom', message: `${key}= is set by netroot from the node's image and cannot be given` });
         return z.NEVER;
       }

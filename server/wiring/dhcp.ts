@@ -37,7 +37,9 @@ export function dhcpOptions(config: Config): DhcpServerOptions {
     resolveOptions(o);
   } catch (e) {
     const field = (e as { field?: string }).field;
-    throw new ConfigError(`config: dhcp.${field ?? ''}: ${(e as Error).message}`, `dhcp.${field ?? ''}`);
+    const msg = (e as Error).message;
+    const named = msg.startsWith('dhcp.') ? msg : `dhcp.${field ?? ''}: ${msg}`;
+    throw new ConfigError(`config: ${named}`, named.slice(0, named.indexOf(':')));
   }
   return o;
 }

@@ -48,7 +48,7 @@ export function liveRoutes(d: ApiDeps) {
       method: 'get',
       path: '/stats',
       tag: 'events',
-      summary: 'Dashboard counts: nodes by boot state, boots per hour (last 24 h), discovered MACs',
+      summary: 'Dashboard counts: nodes by boot state, boots per hour (last 24 h), discovered MACs, transfers in flight',
       access: 'read',
       responses: { 200: '{nodes, bootsPerHour, discovered}' },
       async handle() {
@@ -72,7 +72,7 @@ export function liveRoutes(d: ApiDeps) {
           const i = 23 - Math.floor((hourStart - Math.floor(at / 3600_000) * 3600_000) / 3600_000);
           if (i >= 0 && i < 24) perHour[i]!.count++;
         }
-        return { body: { nodes: { total: nodes.length, enabled, ...counts }, bootsPerHour: perHour, discovered: discovered.total } };
+        return { body: { nodes: { total: nodes.length, enabled, ...counts }, bootsPerHour: perHour, discovered: discovered.total, transfers: d.transfers?.() ?? { tftp: 0, http: 0 } } };
       },
     }),
   ];
