@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { GoldenHostRecord, GoldenHostRepo } from '../types.js';
 import { uniqueViolation } from './nodes.js';
+import { setClause } from './patch.js';
 
 interface Row {
   name: string;
@@ -54,15 +55,8 @@ export function sqliteGoldenHosts(db: Database.Database, now: () => number): Gol
       return fromRow(get.get(h.name)!);
     },
     async update(name, patch) {
-      const sets = ['updated_at = @now'];
-      const args: Record<string, unknown> = { name, now: now() };
-      for (const [k, v] of Object.entries(patch)) {
-        const col = COLS[k];
-        if (!col || v === undefined) continue;
-        sets.push(`${col} = @${k}`);
-        args[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
-      }
-      db.prepare(`UPDATE golden_hosts SET ${sets.join(', ')} WHERE name = @name`).run(args);
+      const { sets, args } = setClause(patch, COLS);
+      db.prepare(`UPDATE golden_hosts SET ${['updated_at = @now', ...sets].join(', ')} WHERE name = @name`).run({ ...args, name, now: now() });
       return fromRow(get.get(name)!);
     },
     async delete(name) {

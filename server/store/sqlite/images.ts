@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ImageRecord, ImageRepo, VersionRepo, VersionRow } from '../types.js';
 import { uniqueViolation } from './nodes.js';
+import { setClause } from './patch.js';
 
 interface Row {
   name: string;
@@ -44,12 +45,8 @@ export function sqliteImages(db: Database.Database, now: () => number): ImageRep
       return fromRow(get.get(name)!);
     },
     async update(name, patch) {
-      const sets: string[] = ['updated_at = @now'];
-      const args: Record<string, unknown> = { name, now: now() };
-      if (patch.host !== undefined) (sets.push('host = @host'), (args.host = patch.host));
-      if (patch.settings !== undefined) (sets.push('settings = @settings'), (args.settings = JSON.stringify(patch.settings)));
-      if (patch.activeVersion !== undefined) (sets.push('active_version = @active'), (args.active = patch.activeVersion));
-      db.prepare(`UPDATE images SET ${sets.join(', ')} WHERE name = @name`).run(args);
+      const { sets, args } = setClause(patch, { host: 'host', settings: { name: 'settings', json: true }, activeVersion: 'active_version' });
+      db.prepare(`UPDATE images SET ${['updated_at = @now', ...sets].join(', ')} WHERE name = @name`).run({ ...args, name, now: now() });
       return fromRow(get.get(name)!);
     },
     async delete(name) {
@@ -107,15 +104,8 @@ export function sqliteVersions(db: Database.Database): VersionRepo {
       }
     },
     async update(image, version, patch) {
-      const sets: string[] = [];
-      const args: Record<string, unknown> = { image, version };
-      for (const [k, v] of Object.entries(patch)) {
-        const col = COLS[k];
-        if (!col || v === undefined) continue;
-        sets.push(`${col} = @${k}`);
-        args[k] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
-      }
-      if (sets.length) db.prepare(`UPDATE versions SET ${sets.join(', ')} WHERE image = @image AND version = @version`).run(args);
+      const { sets, args } = setClause(patch, COLS);
+      if (sets.length) db.prepare(`UPDATE versions SET ${sets.join(', ')} WHERE image = @image AND version = @version`).run({ ...args, image, version });
     },
     async remove(image, version) {
       del.run(image, version);

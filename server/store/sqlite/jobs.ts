@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { AuditRecord, AuditRepo, JobRecord, JobRepo } from '../types.js';
+import { setClause } from './patch.js';
 
 interface Row {
   id: number;
@@ -31,14 +32,14 @@ const fromRow = (r: Row): JobRecord => ({
   startedAt: r.started_at,
   finishedAt: r.finished_at,
 });
-const COLS: Record<string, [string, boolean]> = {
-  state: ['state', false],
-  step: ['step', false],
-  progress: ['progress', true],
-  result: ['result', true],
-  error: ['error', false],
-  startedAt: ['started_at', false],
-  finishedAt: ['finished_at', false],
+const COLS = {
+  state: 'state',
+  step: 'step',
+  progress: { name: 'progress', json: true },
+  result: { name: 'result', json: true },
+  error: 'error',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
 };
 
 export function sqliteJobs(db: Database.Database, now: () => number): JobRepo {
@@ -67,15 +68,8 @@ export function sqliteJobs(db: Database.Database, now: () => number): JobRepo {
       return (db.prepare(`SELECT * FROM jobs ${w} ORDER BY id DESC LIMIT @limit`).all(args) as Row[]).map(fromRow);
     },
     async update(id, patch) {
-      const sets: string[] = [];
-      const args: Record<string, unknown> = { id };
-      for (const [k, v] of Object.entries(patch)) {
-        const c = COLS[k];
-        if (!c || v === undefined) continue;
-        sets.push(`${c[0]} = @${k}`);
-        args[k] = c[1] && v !== null ? JSON.stringify(v) : v;
-      }
-      if (sets.length) db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`).run(args);
+      const { sets, args } = setClause(patch, COLS);
+      if (sets.length) db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`).run({ ...args, id });
     },
     async appendLog(id, text, maxBytes) {
       append.run(text, maxBytes, id);
