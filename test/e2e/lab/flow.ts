@@ -35,8 +35,9 @@ export async function createImage(lab: E2eLab): Promise<void> {
       state: { kind: 'diskless' },
       statetab: [STATETAB_PATH],
       rwtab: [{ type: 'dirs', path: RWTAB_PATH }],
-      // The serial console is where the test reads the boot and talks to the node.
-      kernelArgs: 'console=ttyS0,115200',
+      // The serial console is where the test reads the boot and talks to the node. loglevel=6:
+      // kernel notices ("Linux version") but not systemd's info lines (status lines stay).
+      kernelArgs: 'console=ttyS0,115200 loglevel=6',
       drivers: ['virtio_net', 'virtio_pci', 'e1000'],
       initramfs: 'golden',
     },

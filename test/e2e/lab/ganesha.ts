@@ -47,6 +47,8 @@ export async function startGanesha(ns: Ns, dir: string): Promise<Ganesha> {
   // Graceless: the default grace period delays the first mount by up to 90 s (LAB-NOTES trap 4).
   // Its own recovery root: the default /var/lib/nfs/ganesha is shared by every Ganesha here.
   await writeFile(mainConfig, renderGaneshaMainConfig({ includePath: exportsFile, graceless: true, recoveryRoot: join(dir, 'recovery') }));
+  // A fresh log: the start is detected by a line in it, never one from an earlier run.
+  await writeFile(logFile, '');
   const proc = ns.start(['ganesha.nfsd', '-F', '-f', mainConfig, '-L', logFile, '-p', pidFile]);
   await waitForLog(logFile, /NFS SERVER INITIALIZED/, 60_000, proc);
   return {

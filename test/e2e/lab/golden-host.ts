@@ -63,7 +63,16 @@ export async function startGoldenHost(o: GoldenHostOptions): Promise<GoldenHost>
     `mkdir -p ${m}/run/sshd ${m}/root/.ssh`,
     `chmod 700 ${m}/root/.ssh`,
     `cat ${q(keyFile)} > ${m}/root/.ssh/authorized_keys`,
-    `chmod 600 ${m}/root/.ssh/authorized_keys`,
+    // The golden host as configured for the lab (per run, in the overlay; the cache stays pristine):
+    // the lab has no DNS, so no resolver from the build machine (copied by debootstrap, unreachable
+    // here: every name lookup on a node, `hostname -f` included, would wait for its timeouts);
+    `printf '127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > ${m}/etc/hosts`,
+    `printf '# the netroot lab has no DNS server\\n' > ${m}/etc/resolv.conf`,
+    // a fast initramfs compression (gzip -9 of ~60 MB takes minutes on a busy 2-core CI machine);
+    `printf 'compress="gzip -1"\\n' > ${m}/etc/dracut.conf.d/20-netroot-e2e-lab.conf`,
+    // no gettys on VGA consoles a -nographic VM does not have (the serial one stays).
+    `ln -sf /dev/null ${m}/etc/systemd/system/getty-static.service`,
+    `ln -sf /dev/null ${m}/etc/systemd/system/getty@tty1.service`,
     // The root's own sshd and config; only what the lab needs is overridden.
     `exec chroot ${m} /usr/sbin/sshd -D -e -o ListenAddress=${o.address} -o Port=22 -o PidFile=/run/sshd.pid ` +
       '-o PermitRootLogin=prohibit-password -o PasswordAuthentication=no -o UseDNS=no -o UsePAM=no',

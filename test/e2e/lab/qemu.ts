@@ -99,28 +99,33 @@ export async function startVm(o: VmOptions): Promise<Vm> {
   // The last entry of `lines` may be an unterminated line (a prompt such as "login: " ends without
   // a newline): it is replaced when the rest of it arrives, and waiters look at it again.
   let open = false;
+  let openRaw = '';
   let firstChanged = 0;
   const waiters = new Set<() => void>();
   let writing = Promise.resolve();
+  // eslint-disable-next-line no-control-regex
+  const clean = (l: string) => l.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
   proc.child.stdout!.on('data', (d: Buffer) => {
     const s = d.toString('latin1');
     o.echo?.(s);
     const t = Date.now() - startedAt;
-    // Firmware output uses \r and ANSI escapes: split on either line end, drop the escapes.
-    // eslint-disable-next-line no-control-regex
-    let text = s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    // Firmware output uses \r and ANSI escapes: split on either line end; escapes are dropped per
+    // whole line (a sequence can straddle two chunks).
+    let text = s;
     if (open) {
-      text = lines.pop()!.text + text;
+      lines.pop();
+      text = openRaw + text;
       open = false;
     }
     firstChanged = lines.length;
     const parts = text.split(/\r\n|\n|\r/);
     const last = parts.pop() ?? '';
-    const done = parts.filter((p) => p.trim());
+    const done = parts.map(clean).filter((p) => p.trim());
     for (const p of done) lines.push({ t, text: p });
-    if (last.trim()) {
-      lines.push({ t, text: last });
+    if (clean(last).trim()) {
+      lines.push({ t, text: clean(last) });
       open = true;
+      openRaw = last;
     }
     const chunk = done.map((p) => `[${(t / 1000).toFixed(1).padStart(6)}] ${p}\n`).join('');
     writing = writing.then(() => appendFile(logPath, chunk)).catch(() => undefined);

@@ -43,7 +43,9 @@ export function netrootConfig(dataDir: string, ganesha: Ganesha): Record<string,
     dataDir,
     http: { listen: NET.server, port: HTTP_PORT },
     log: { level: 'info' },
-    boot: { serverAddress: NET.server },
+    // nfs4: Ganesha serves NFSv4 only (no rpcbind); dracut's nfs4: root skips the v3 probe.
+    boot: { serverAddress: NET.server, nfs: 'nfs4' },
+    tftp: { enabled: true },
     dhcp: {
       interfaces: [NET.bridge],
       mode: 'full',
