@@ -9,6 +9,10 @@ export interface Case {
   result: PerfdhcpResult;
   /** Server CPU use during the case, in cores (1 = one core busy). */
   serverCpu: number;
+  /** Server CPU seconds (user + system) during the case. */
+  cpuSec?: number;
+  /** Datagrams the kernel dropped for a full socket receive buffer (/proc/net/snmp RcvbufErrors), per namespace. */
+  kernelDrops?: { server: number; perfdhcp: number };
   /** Highest 1-minute load average sampled during the case. */
   load1: number;
 }
@@ -19,6 +23,8 @@ export interface Summary {
   lost: number;
   p99OfferMs: number;
   p99AckMs: number;
+  /** Server CPU per reply perfdhcp received (OFFER or ACK), in µs: the cost, whatever the load. */
+  cpuUsPerReply: number | null;
 }
 
 export function summarize(c: Case): Summary {
@@ -28,6 +34,7 @@ export function summarize(c: Case): Summary {
     lost: r.offer.sent - r.offer.received + (r.ack.sent - r.ack.received),
     p99OfferMs: r.offer.p99Ms,
     p99AckMs: r.ack.p99Ms,
+    cpuUsPerReply: c.cpuSec === undefined ? null : (1e6 * c.cpuSec) / Math.max(1, r.offer.received + r.ack.received),
   };
 }
 
@@ -41,13 +48,13 @@ const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toF
 
 export function renderTable(cases: Case[], servers: string[]): string {
   const rates = [...new Set(cases.map((c) => c.rate))];
-  const head = ['offered/s', ...servers.map((s) => `${s}: ACK/s, lost, p99 OFFER/ACK ms, CPU`), 'load avg (1 min, range)'];
+  const head = ['offered/s', ...servers.map((s) => `${s}: ACK/s, lost, p99 OFFER/ACK ms, CPU (per reply)`), 'load avg (1 min, range)'];
   const rows = rates.map((rate) => {
     const cells = servers.map((s) => {
       const c = median(cases.filter((x) => x.server === s && x.rate === rate));
       if (!c) return '-';
       const m = summarize(c);
-      return `${m.ackPerSec.toFixed(0)}, ${m.lost}, ${ms(m.p99OfferMs)} / ${ms(m.p99AckMs)}, ${(100 * c.serverCpu).toFixed(0)} %`;
+      return `${m.ackPerSec.toFixed(0)}, ${m.lost}, ${ms(m.p99OfferMs)} / ${ms(m.p99AckMs)}, ${(100 * c.serverCpu).toFixed(0)} %${m.cpuUsPerReply === null ? '' : ` (${m.cpuUsPerReply.toFixed(0)} µs/reply)`}`;
     });
     const loads = cases.filter((x) => x.rate === rate).map((x) => x.load1);
     return [rate === null ? 'unlimited' : rate.toLocaleString('en-US'), ...cells, `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`];

@@ -5,6 +5,10 @@
  *
  *   npx tsc -p . && node dist/bench/dhcp/run.js [--seconds 10] [--rates 1000,2000,4000,max]
  *       [--count 10000] [--servers netroot-memory,netroot-sqlite,kea] [--rounds 1] [--cpu-prof DIR] [--json FILE]
+ *       [--rcvbuf BYTES]
+ *
+ * --rcvbuf: what-if for netroot only (Kea keeps the kernel default): its sockets get SO_RCVBUF
+ * BYTES (capped by net.core.rmem_max), the fix proposed for pxe/dhcp/transport.ts.
  *
  * With --rounds N the whole sweep repeats N times and the table shows, per cell, the round with
  * the median ACK/s (this machine is shared: other jobs move the numbers between rounds).
@@ -45,7 +49,9 @@ function args() {
   const prof = get('cpu-prof', '');
   const rounds = Number(get('rounds', '1'));
   if (!(rounds >= 1 && rounds <= 5)) throw new Error('--rounds: 1..5');
-  return { rounds, seconds, rates, servers, count, cpuProf: prof ? resolve(prof) : null, json: get('json', '') };
+  const rcvbuf = get('rcvbuf', '');
+  if (rcvbuf && !(Number(rcvbuf) >= 4096)) throw new Error('--rcvbuf: bytes, at least 4096');
+  return { rcvbuf, rounds, seconds, rates, servers, count, cpuProf: prof ? resolve(prof) : null, json: get('json', '') };
 }
 
 interface Target {
@@ -62,6 +68,15 @@ interface Target {
 async function cpuSeconds(pid: number): Promise<number> {
   const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** UDP datagrams the kernel dropped in a namespace because a socket's receive buffer was full. */
+async function rcvbufErrors(ns: Ns): Promise<number> {
+  const { stdout } = await ns.run(['cat', '/proc/net/snmp']);
+  const udp = stdout.split('\n').filter((l) => l.startsWith('Udp: '));
+  const names = udp[0]!.split(/\s+/);
+  const values = udp[1]!.split(/\s+/);
+  return Number(values[names.indexOf('RcvbufErrors')]);
 }
 
 async function waitForPort67(ns: Ns, p: Started, timeoutMs: number): Promise<void> {
@@ -106,12 +121,14 @@ async function main() {
         proc = ns.start(['kea-dhcp4', '-c', conf], { env: { ...process.env, KEA_LOCKFILE_DIR: sdir, KEA_PIDFILE_DIR: sdir } });
       } else {
         const prof = o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf, '--cpu-prof-name', `${kind}.cpuprofile`] : [];
-        proc = ns.start([process.execPath, ...prof, SERVE, kind === 'netroot-memory' ? 'memory' : 'sqlite', aIf, server, String(o.count), sdir]);
+        proc = ns.start([process.execPath, ...prof, SERVE, kind === 'netroot-memory' ? 'memory' : 'sqlite', aIf, server, String(o.count), sdir, ...(o.rcvbuf ? [o.rcvbuf] : [])]);
         await proc.waitFor(/^(READY|FAILED.*)$/m, 60_000);
         if (/^FAILED/m.test(proc.output())) throw new Error(`${kind} failed to start:\n${proc.output()}`);
       }
       targets.push({ kind, ns, server, cliIf: bIf, proc });
       await waitForPort67(ns, proc, 60_000);
+      const rb = /^RCVBUF (.*)$/m.exec(proc.output());
+      if (rb) console.error(`bench: ${kind} SO_RCVBUF set, kernel reports ${rb[1]}`);
       console.error(`bench: ${kind} serving on ${server} (${aIf}); perfdhcp via ${bIf}`);
     }
     const perf = async (t: Target, rate: number | null, seconds: number): Promise<PerfdhcpResult> => {
@@ -132,6 +149,7 @@ async function main() {
       const order = targets.map((_, i) => targets[(i + ri + round) % targets.length]!);
       for (const t of order) {
         const cpu0 = await cpuSeconds(t.proc.pid);
+        const [srvDrop0, cliDrop0] = [await rcvbufErrors(t.ns), await rcvbufErrors(cli)];
         const loads: number[] = [];
         const timer = setInterval(() => loads.push(loadavg()[0]!), 1000);
         const t0 = Date.now();
@@ -139,8 +157,9 @@ async function main() {
         clearInterval(timer);
         const wall = (Date.now() - t0) / 1000;
         const cpu = (await cpuSeconds(t.proc.pid)) - cpu0;
-        cases.push({ server: t.kind, rate, seconds: o.seconds, result: r, serverCpu: cpu / wall, load1: loads.length ? Math.max(...loads) : loadavg()[0]! });
-        console.error(`bench: round ${round + 1}: ${t.kind} @ ${rate ?? 'max'}/s: ${(r.ack.received / o.seconds).toFixed(0)} ACK/s, lost ${r.offer.sent - r.offer.received + r.ack.sent - r.ack.received}, p99 ${r.offer.p99Ms.toFixed(1)}/${r.ack.p99Ms.toFixed(1)} ms, cpu ${((100 * cpu) / wall).toFixed(0)} %`);
+        const kernelDrops = { server: (await rcvbufErrors(t.ns)) - srvDrop0, perfdhcp: (await rcvbufErrors(cli)) - cliDrop0 };
+        cases.push({ server: t.kind, rate, seconds: o.seconds, result: r, serverCpu: cpu / wall, cpuSec: cpu, kernelDrops, load1: loads.length ? Math.max(...loads) : loadavg()[0]! });
+        console.error(`bench: round ${round + 1}: ${t.kind} @ ${rate ?? 'max'}/s: ${(r.ack.received / o.seconds).toFixed(0)} ACK/s, lost ${r.offer.sent - r.offer.received + r.ack.sent - r.ack.received}, p99 ${r.offer.p99Ms.toFixed(1)}/${r.ack.p99Ms.toFixed(1)} ms, cpu ${((100 * cpu) / wall).toFixed(0)} %, socket-buffer drops server ${kernelDrops.server} perfdhcp ${kernelDrops.perfdhcp}`);
         await new Promise((res) => setTimeout(res, 1000));
       }
     }

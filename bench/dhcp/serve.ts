@@ -1,12 +1,14 @@
 /**
  * netroot's DHCP server for the benchmark, run inside the bench's server namespace:
  *
- *   node dist/bench/dhcp/serve.js memory|sqlite IFNAME SERVER_IP COUNT DIR
+ *   node dist/bench/dhcp/serve.js memory|sqlite IFNAME SERVER_IP COUNT DIR [RCVBUF]
  *
  * memory: an in-memory BootDirectory (a Map) and a counting event sink, i.e. the DHCP code alone.
  * sqlite: the production path: openSqliteStore + storeDirectory (three indexed queries a lookup)
  *   + the BootRecorder writing boot events to SQLite in batches + the store's lease table, with
  *   COUNT nodes inserted first (image "bench", version 1 ready and active).
+ * RCVBUF (bytes): a what-if for a fix pxe/dhcp does not have yet: after start, the server's
+ *   sockets get this SO_RCVBUF (reached through the private field; bench only).
  * Prints "READY", then "COUNTERS {json}" on SIGUSR2 and on SIGTERM (then exits 0, so --cpu-prof
  * writes its profile).
  */
@@ -19,7 +21,7 @@ import { storeDirectory, versionDir } from '../../server/boot/directory.js';
 import { BootRecorder } from '../../server/events/recorder.js';
 import { ROOT_PATH, fleet, netrootOptions } from './fleet.js';
 
-const [kind, ifname, server, countArg, dir] = process.argv.slice(2);
+const [kind, ifname, server, countArg, dir, rcvbufArg] = process.argv.slice(2);
 if ((kind !== 'memory' && kind !== 'sqlite') || !ifname || !server || !countArg || !dir) {
   process.stderr.write('usage: serve.js memory|sqlite IFNAME SERVER_IP COUNT DIR\n');
   process.exit(2);
@@ -76,6 +78,11 @@ process.on('SIGTERM', () => {
 });
 try {
   await dhcp.start();
+  if (rcvbufArg) {
+    const sockets = (dhcp as unknown as { sockets: { socket: { setRecvBufferSize(n: number): void; getRecvBufferSize(): number } }[] }).sockets;
+    for (const s of sockets) s.socket.setRecvBufferSize(Number(rcvbufArg));
+    out('RCVBUF', sockets.map((s) => s.socket.getRecvBufferSize()));
+  }
   process.stdout.write('READY\n');
 } catch (e) {
   process.stdout.write(`FAILED ${(e as Error).message}\n`);
