@@ -9,7 +9,7 @@ import { decode, encode } from './packet.js';
 import { resolveOptions, type DhcpServerOptions, type ResolvedOptions } from './config.js';
 import { DhcpHandler, type HandlerDeps, type Outgoing } from './handler.js';
 import { bump, snapshot, type DhcpCounters } from './counters.js';
-import { closeIfSocket, interfaceAddresses, openIfSocket, sendTo, type IfSocket } from './transport.js';
+import { cachedInterfaceAddresses, closeIfSocket, interfaceAddresses, openIfSocket, sendTo, type IfSocket } from './transport.js';
 import { probeInterface, type Rival } from './rivals.js';
 import { sockopt } from '../native/index.js';
 
@@ -27,6 +27,7 @@ export class DhcpServer {
   private readonly handler: DhcpHandler;
   private sockets: IfSocket[] = [];
   private inFlight = 0;
+  private readonly addresses = cachedInterfaceAddresses();
   private lastRivals: Rival[] = [];
   private running = false;
 
@@ -124,7 +125,7 @@ export class DhcpServer {
         }
         throw e;
       }
-      const out = await this.handler.handle(req, { ifname: s.ifname, ifAddresses: interfaceAddresses(s.ifname), src: rinfo, localPort: s.port });
+      const out = await this.handler.handle(req, { ifname: s.ifname, ifAddresses: this.addresses(s.ifname), src: rinfo, localPort: s.port });
       for (const o of out) await this.send(s, o);
     } catch (e) {
       bump(c.dropped, 'handler-error');

@@ -9,6 +9,12 @@ import type { NodeRecord, Store } from '../store/types.js';
 export interface DirectoryOptions {
   /** <dataDir>/images */
   imagesDir: string;
+  /**
+   * How long an image's resolution (active version, version state) is reused: a DHCP storm asks
+   * for the same few images thousands of times a second. A publish is seen within this time.
+   */
+  cacheMs?: number;
+  now?: () => number;
 }
 
 export function versionDir(imagesDir: string, image: string, version: string): string {
@@ -16,12 +22,24 @@ export function versionDir(imagesDir: string, image: string, version: string): s
 }
 
 export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory {
+  const cacheMs = o.cacheMs ?? 1000;
+  const now = o.now ?? Date.now;
+  const cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const t = now();
+    const hit = cache.get(key);
+    if (hit && t - hit.at < cacheMs) return hit.value as Promise<T>;
+    if (cache.size > 10_000) cache.clear();
+    const value = load();
+    cache.set(key, { at: t, value });
+    return value;
+  }
   async function imageFor(node: NodeRecord): Promise<BootImage | null> {
     if (!node.image) return null;
-    const image = await store.images.get(node.image);
+    const image = await cached(`i\0${node.image}`, () => store.images.get(node.image!));
     const version = node.pinnedVersion ?? image?.activeVersion ?? null;
     if (!image || !version) return null;
-    const v = await store.versions.get(image.name, version);
+    const v = await cached(`v\0${image.name}\0${version}`, () => store.versions.get(image.name, version));
     if (!v || v.state !== 'ready') return null;
     const dir = versionDir(o.imagesDir, image.name, version);
     const args = image.settings.kernelArgs;

@@ -58,23 +58,28 @@ export function sqliteEvents(db: Database.Database): EventRepo {
        started_at = coalesce(excluded.started_at, started_at), booted_at = coalesce(excluded.booted_at, booted_at),
        image = coalesce(excluded.image, image), version = coalesce(excluded.version, version)`,
   );
-  const appendMany = db.transaction((list: Omit<EventRecord, 'id'>[]) =>
-    list.map((e) => {
+  // One boot_status upsert per MAC per batch (a boot storm batches thousands of events).
+  const appendMany = db.transaction((list: Omit<EventRecord, 'id'>[]) => {
+    const status = new Map<string, { id: number; kind: string; at: number; started: number | null; booted: number | null; image: string | null; version: string | null }>();
+    const out = list.map((e) => {
       const id = Number(insert.run(e.mac, e.kind, JSON.stringify(e.detail), e.at).lastInsertRowid);
-      upsertStatus.run({
-        mac: e.mac,
+      const prev = status.get(e.mac);
+      // Boot file events name the image version served: what the node boots.
+      const named = typeof e.detail.image === 'string' && typeof e.detail.version === 'string';
+      status.set(e.mac, {
         id,
         kind: e.kind,
         at: e.at,
-        started: startsBoot(e.kind, e.detail) ? e.at : null,
-        booted: e.kind === 'booted' ? e.at : null,
-        // Boot file events name the image version served: what the node boots.
-        image: typeof e.detail.image === 'string' && typeof e.detail.version === 'string' ? e.detail.image : null,
-        version: typeof e.detail.image === 'string' && typeof e.detail.version === 'string' ? e.detail.version : null,
+        started: startsBoot(e.kind, e.detail) ? e.at : (prev?.started ?? null),
+        booted: e.kind === 'booted' ? e.at : (prev?.booted ?? null),
+        image: named ? (e.detail.image as string) : (prev?.image ?? null),
+        version: named ? (e.detail.version as string) : (prev?.version ?? null),
       });
       return { ...e, id };
-    }),
-  );
+    });
+    for (const [mac, st] of status) upsertStatus.run({ mac, ...st });
+    return out;
+  });
   const recent = db.prepare<[string, number], Row>('SELECT * FROM (SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
   const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');
   const status = db.prepare<[string], StatusRow>('SELECT * FROM boot_status WHERE mac = ?');

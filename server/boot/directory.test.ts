@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { storeDirectory } from './directory.js';
+
+test("a node boots its pinned, else its image's active, ready version; resolution cached briefly", async () => {
+  const s = openSqliteStore(':memory:');
+  let t = 0;
+  const dir = storeDirectory(s, { imagesDir: '/d/images', cacheMs: 1000, now: () => t });
+  const mac = '52:54:00:00:00:01';
+  await s.nodes.create({ mac, fqdn: 'a.lab.example', ipv4: '10.0.0.1', image: 'c7', pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  assert.equal((await dir.lookup(mac))!.image, null, 'no such image yet');
+  assert.equal(await dir.lookup('52:54:00:00:00:02'), null);
+  await s.images.create('c7', null, { kernelArgs: 'quiet' });
+  for (const v of ['v1', 'v2']) await s.versions.create({ image: 'c7', version: v, state: 'ready', createdAt: 1, kernel: null, error: null, kept: false, sizeBytes: null });
+  await s.images.update('c7', { activeVersion: 'v1' });
+  t = 2000;
+  const a = (await dir.lookup(mac))!;
+  assert.deepEqual(a.image, { name: 'c7', version: 'v1', kernelPath: '/d/images/c7/v1/boot/vmlinuz', initrdPath: '/d/images/c7/v1/boot/initramfs.img', rootPath: '/d/images/c7/v1/root', kernelArgs: 'quiet' });
+  await s.images.update('c7', { activeVersion: 'v2' });
+  t = 2500;
+  assert.equal((await dir.lookup(mac))!.image!.version, 'v1', 'cached');
+  t = 3100;
+  assert.equal((await dir.lookup(mac))!.image!.version, 'v2', 'a publish is seen after cacheMs');
+  await s.nodes.update(1, { mac, fqdn: 'a.lab.example', ipv4: '10.0.0.1', image: 'c7', pinnedVersion: 'v1', kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  assert.equal((await dir.lookup(mac))!.image!.version, 'v1', 'pins are read at once');
+  await s.versions.update('c7', 'v1', { state: 'failed' });
+  t = 9000;
+  assert.equal((await dir.lookup(mac))!.image, null, 'only ready versions boot');
+});
