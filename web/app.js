@@ -1,4 +1,4 @@
-// The app shell: sign-in gate, hash router (#/, #/nodes, #/nodes/<mac>, #/discovered, #/images,
+// The app shell: sign-in gate, hash router (#/, #/nodes, #/nodes/<mac>, #/discovered, #/golden, #/images,
 // #/exports), navigation state. Each page is render(main, route) -> optional cleanup function.
 
 import { onUnauthorized, session, signIn } from './api.js';
@@ -9,6 +9,7 @@ import { renderNodes } from './pages/nodes.js';
 import { renderNodeDetail } from './pages/node-detail.js';
 import { renderDiscovered } from './pages/discovered.js';
 import { renderImages } from './pages/images.js';
+import { renderGolden } from './pages/golden.js';
 import { renderExports } from './pages/exports.js';
 
 const main = document.getElementById('main');
@@ -27,6 +28,7 @@ function pageFor(parts) {
   if (first === 'nodes' && second) return { title: `Node ${second}`, nav: '#/nodes', render: renderNodeDetail };
   if (first === 'nodes') return { title: 'Nodes', nav: '#/nodes', render: renderNodes };
   if (first === 'discovered') return { title: 'Discovered', nav: '#/discovered', render: renderDiscovered };
+  if (first === 'golden') return { title: 'Golden hosts', nav: '#/golden', render: renderGolden };
   if (first === 'images') return { title: 'Images', nav: '#/images', render: renderImages };
   if (first === 'exports') return { title: 'Exports', nav: '#/exports', render: renderExports };
   return null;

@@ -11,17 +11,20 @@ export function jobView(job, { onFinished } = {}) {
   function draw(j) {
     const p = j.progress;
     const running = j.state === 'running' || j.state === 'queued';
+    // The API keeps the log as one capped string (GET /jobs/{id}); its last line may be cut.
+    const lines = typeof j.log === 'string' ? j.log.split('\n').filter((l) => l.trim() !== '') : Array.isArray(j.log) ? j.log : [];
     fill(box, 
       h('p', { class: 'job-head' }, h('span', { class: `badge job-${j.state}` }, j.state), ` ${j.kind} ${j.target ?? ''}`, j.step ? h('span', { class: 'muted' }, ` — ${j.step}`) : null, ' ', h('span', { class: 'muted small' }, 'started ', when(j.startedAt ?? j.createdAt))),
       running
         ? h('div', { class: 'progress-row' },
             h('progress', { max: 100, value: p?.percent ?? undefined, 'aria-label': `${j.kind} progress` }),
-            h('span', { class: 'small' }, p ? `${p.percent != null ? `${Math.round(p.percent)}%` : ''} ${p.bytes != null ? bytes(p.bytes) : ''} ${p.rate != null ? `at ${bytes(p.rate)}/s` : ''}` : 'waiting…'),
+            h('span', { class: 'small progress-text' }, p ? `${p.percent != null ? `${Math.round(p.percent)}%` : ''} ${p.bytes != null ? bytes(p.bytes) : ''} ${p.rate != null ? `at ${bytes(p.rate)}/s` : ''}` : 'waiting…'),
           )
         : null,
       j.state === 'failed' ? h('p', { class: 'form-error' }, j.error || 'failed') : null,
-      j.log?.length
-        ? h('details', { open: j.state === 'failed' ? true : undefined }, h('summary', {}, `Job log (${j.log.length} line${j.log.length === 1 ? '' : 's'})`), h('pre', { class: 'code log' }, j.log.join('\n')))
+      j.state === 'succeeded' && j.result?.version ? h('p', { class: 'small' }, 'Version ', h('span', { class: 'mono ver' }, String(j.result.version)), ' is ready.') : null,
+      lines.length
+        ? h('details', { open: j.state === 'failed' ? true : undefined }, h('summary', {}, `Job log (${lines.length} line${lines.length === 1 ? '' : 's'})`), h('pre', { class: 'code log' }, lines.join('\n')))
         : null,
     );
     return running;

@@ -1,7 +1,7 @@
 // Dashboard: nodes by boot state, boots per hour (24 h), current transfers, rival DHCP servers,
 // service health. Refreshed every 5 s while shown.
 import { ApiError, get } from '../api.js';
-import { clear, h, loadError, when, fill } from '../dom.js';
+import { clear, h, loadError, fill } from '../dom.js';
 
 // Health statuses: 'off' is a choice (not configured), not a failure.
 const HEALTH = { ok: 'st-booted', off: 'st-never', degraded: 'st-stuck', down: 'st-stuck' };
@@ -78,7 +78,7 @@ export function renderDashboard(main) {
           h('div', { class: 'notice error', role: 'alert' },
             h('strong', {}, `Another DHCP server answers on this network (${r.items.length}). `),
             'Nodes may get a foreign address or boot file:',
-            h('ul', {}, r.items.map((x) => h('li', {}, h('span', { class: 'mono' }, x.server ?? x.from ?? '?'), x.from && x.from !== x.server ? ` (from ${x.from})` : '', x.interface ? ` on ${x.interface}` : '', x.proxy ? ', proxyDHCP' : '', x.offered ? `, offered ${x.offered}` : '', x.bootFile ? `, boot file ${x.bootFile}` : '', x.seenAt ? [', seen ', when(x.seenAt)] : null))),
+            h('ul', {}, r.items.map((x) => h('li', {}, h('span', { class: 'mono' }, x.server ?? x.from ?? '?'), x.from && x.from !== x.server ? ` (from ${x.from})` : '', x.interface ? ` on ${x.interface}` : '', x.proxy ? ', proxyDHCP' : '', x.offered ? `, offered ${x.offered}` : '', x.bootFile ? `, boot file ${x.bootFile}` : ''))),
           ),
         );
       }
@@ -89,7 +89,7 @@ export function renderDashboard(main) {
     try {
       const hl = await get('/health');
       fill(health, 
-        h('p', {}, h('span', { class: `badge ${hl.status === 'ok' ? 'st-booted' : 'st-stuck'}` }, hl.status), ` netroot ${hl.version}, up ${Math.floor(hl.uptimeSec / 3600)} h ${Math.floor((hl.uptimeSec % 3600) / 60)} min`),
+        h('p', {}, h('span', { class: `badge ${hl.status === 'ok' ? 'st-booted' : 'st-stuck'}` }, hl.status), ` netroot ${hl.version}, `, h('span', { class: 'uptime' }, `up ${Math.floor(hl.uptimeSec / 3600)} h ${Math.floor((hl.uptimeSec % 3600) / 60)} min`)),
         h('table', { class: 'data compact' },
           h('caption', { class: 'sr-only' }, 'Subsystems'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Subsystem'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Detail'))),

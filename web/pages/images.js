@@ -13,23 +13,36 @@ export function renderImages(main) {
   function createImage() {
     const input = h('input', { id: 'img-name', name: 'name', type: 'text', autocomplete: 'off', 'aria-describedby': 'img-name-help img-name-err' });
     const err = h('p', { id: 'img-name-err', class: 'field-error', hidden: true });
+    const hostSel = h('select', { id: 'img-host', name: 'host', 'aria-describedby': 'img-host-help' }, h('option', { value: '' }, 'None yet'));
     const save = h('button', { type: 'submit', class: 'primary' }, 'Create');
     const cancel = h('button', { type: 'button' }, 'Cancel');
-    const form = h('form', { novalidate: true }, h('div', { class: 'field' }, h('label', { for: 'img-name' }, 'Name'), input, h('p', { id: 'img-name-help', class: 'help' }, 'a-z, 0-9, ".", "_", "-"; versions come from golden-host pulls.'), err), h('div', { class: 'actions' }, cancel, save));
+    const form = h(
+      'form',
+      { novalidate: true },
+      h('div', { class: 'field' }, h('label', { for: 'img-name' }, 'Name'), input, h('p', { id: 'img-name-help', class: 'help' }, 'a-z, 0-9, ".", "_", "-"; versions come from golden-host pulls.'), err),
+      h('div', { class: 'field' }, h('label', { for: 'img-host' }, 'Golden host'), hostSel, h('p', { id: 'img-host-help', class: 'help' }, 'Pulls copy its root. Register hosts on the Golden hosts page.')),
+      h('div', { class: 'actions' }, cancel, save),
+    );
     const { close } = modal('New image', form, { id: 'image-form' });
     cancel.addEventListener('click', close);
     input.focus();
+    get('/golden-hosts')
+      .then((r) => {
+        for (const g of r.items) hostSel.append(h('option', { value: g.name }, `${g.name} (${g.address}${g.pinned ? '' : ', key not pinned'})`));
+        if (r.items.length === 1) hostSel.value = r.items[0].name;
+      })
+      .catch(() => {});
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       err.hidden = true;
       input.removeAttribute('aria-invalid');
       try {
-        const i = await api('POST', '/images', { name: input.value.trim() });
+        const i = await api('POST', '/images', { name: input.value.trim(), host: hostSel.value || null });
         close();
         banner(`Created image ${i.name}.`, 'ok');
         load();
       } catch (e) {
-        err.textContent = e instanceof ApiError ? e.fieldMessage : String(e);
+        err.textContent = e instanceof ApiError ? (e.field === 'host' ? `Golden host: ${e.fieldMessage}` : e.fieldMessage) : String(e);
         err.hidden = false;
         input.setAttribute('aria-invalid', 'true');
         input.focus();
@@ -93,13 +106,13 @@ export function renderImages(main) {
         items.length === 0 ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No versions yet: pull one from the golden host.')) : null,
         items.map((v) =>
           h('tr', { class: v.active ? 'active' : null },
-            h('td', { class: 'mono' }, v.version, v.active ? h('span', { class: 'badge st-booted' }, 'active') : null),
-            h('td', {}, h('span', { class: `badge ver-${v.state}` }, v.state)),
-            h('td', { class: 'num' }, bytes(v.sizeBytes)),
+            h('td', { class: 'mono' }, h('span', { class: 'ver' }, v.version), v.active ? h('span', { class: 'badge st-booted' }, 'active') : null),
+            h('td', { class: v.error ? 'note' : null }, h('span', { class: `badge ver-${v.state}` }, v.state), v.error ? h('span', { class: 'small ver-error' }, ' ', v.error) : null),
+            h('td', { class: 'num' }, h('span', { class: 'size' }, bytes(v.sizeBytes))),
             h('td', { class: 'mono small' }, v.kernel ?? '—'),
             h('td', {}, when(v.createdAt)),
             h('td', { class: 'num' }, String(v.runningNodes ?? 0)),
-            h('td', { class: 'num' }, v.pinnedNodes ? h('a', { href: `#/nodes${qs({ image, search: '' })}` }, String(v.pinnedNodes)) : '0'),
+            h('td', { class: 'num' }, v.pinnedNodes ? h('a', { href: `#/nodes${qs({ image, search: v.pinnedBy?.length === 1 ? v.pinnedBy[0] : '' })}`, title: (v.pinnedBy ?? []).join(', ') }, String(v.pinnedNodes)) : '0'),
             session.canWrite ? h('td', { class: 'row-actions' }, actions(v)) : null,
           ),
         ),
@@ -111,7 +124,15 @@ export function renderImages(main) {
     const body = h('div', {}, h('p', { class: 'muted' }, 'Loading versions…'));
     const jobBox = h('div', { class: 'jobs', 'aria-live': 'polite' });
     const pull = session.canWrite ? h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now') : null;
-    const sec = h('section', { class: 'card image', 'aria-labelledby': `img-${img.name}` }, h('div', { class: 'page-head' }, h('h2', { id: `img-${img.name}` }, img.name), pull), jobBox, body);
+    const summary = h('p', { class: 'muted small image-summary' });
+    const drawSummary = (i) =>
+      fill(summary,
+        i.activeVersion ? ['active ', h('span', { class: 'mono ver' }, i.activeVersion)] : 'no active version',
+        ` · ${i.versions} version${i.versions === 1 ? '' : 's'}, ${i.readyVersions} ready · `,
+        i.host ? ['golden host ', h('a', { href: '#/golden' }, i.host)] : 'no golden host',
+      );
+    drawSummary(img);
+    const sec = h('section', { class: 'card image', 'aria-labelledby': `img-${img.name}` }, h('div', { class: 'page-head' }, h('h2', { id: `img-${img.name}` }, img.name), pull), summary, jobBox, body);
 
     // One pull at a time per image: the button waits while one runs.
     let running = 0;
@@ -136,9 +157,9 @@ export function renderImages(main) {
     async function doPull() {
       setRunning(1);
       try {
+        // 202 {job}: the job as queued; jobView polls it from there.
         const r = await api('POST', `/images/${enc(img.name)}/pull`);
-        const j = await get(`/jobs/${enc(r.job.id)}`).catch(() => ({ id: r.job.id, kind: 'pull', target: `image:${img.name}`, state: 'queued' }));
-        showJob(j);
+        showJob(r.job);
       } catch (e) {
         banner(e instanceof ApiError && e.missingRoute ? 'Pulling images is not configured yet on this server.' : `Pull failed to start: ${e.message}`, 'error');
       } finally {
@@ -150,6 +171,8 @@ export function renderImages(main) {
       try {
         const r = await get(`/images/${enc(img.name)}/versions`);
         fill(body, h('div', { class: 'table-wrap' }, versionsTable(img.name, r.items, reload)));
+        const i = (await get('/images')).items.find((x) => x.name === img.name);
+        if (i) drawSummary(i);
       } catch (e) {
         fill(body, e instanceof ApiError && e.status === 404 ? notConfigured('Image versions') : loadError(e));
       }
@@ -161,8 +184,9 @@ export function renderImages(main) {
         // Running pulls (live) and the latest failed one (its log) are what an admin needs here.
         const items = r.items || [];
         for (const j of items.filter((x) => x.state === 'running' || x.state === 'queued')) showJob(j);
-        const failed = items.filter((x) => x.state === 'failed').sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)))[0];
-        if (failed) showJob(failed);
+        // Newest first: the last finished pull's log matters only when it failed.
+        const last = items.find((x) => x.state !== 'running' && x.state !== 'queued');
+        if (last?.state === 'failed') showJob(last);
       } catch {
         /* jobs not available yet: nothing to show */
       }
@@ -177,7 +201,7 @@ export function renderImages(main) {
     try {
       const r = await get('/images');
       clear(list);
-      if (r.items.length === 0) list.append(h('p', { class: 'notice' }, 'No images yet.', session.canWrite ? ' Create one, then pull its first version from the golden host.' : ''));
+      if (r.items.length === 0) list.append(h('p', { class: 'notice' }, 'No images yet.', session.canWrite ? [' Register a ', h('a', { href: '#/golden' }, 'golden host'), ', create an image, then pull its first version.'] : ''));
       for (const img of r.items) list.append(imageSection(img));
     } catch (e) {
       fill(list, loadError(e));

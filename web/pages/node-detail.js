@@ -104,6 +104,7 @@ export function renderNodeDetail(main, { parts }) {
       const b = await get(`/nodes/${enc(node.mac)}/boot`);
       add(bootBox, 
         b.reason ? h('p', { class: 'notice' }, `Not offered a boot: ${b.reason}`) : null,
+        b.image ? h('p', { id: 'boot-image' }, 'Boots ', h('strong', {}, b.image), ' version ', h('span', { class: 'mono ver' }, b.version ?? '—'), node.pinnedVersion ? ' (pinned)' : ' (the active version)') : null,
         h('h3', {}, 'Kernel command line'),
         b.cmdline ? h('pre', { class: 'code', id: 'cmdline' }, b.cmdline) : h('p', { class: 'muted' }, 'none'),
         h('h3', {}, 'iPXE script'),
@@ -133,7 +134,8 @@ export function renderNodeDetail(main, { parts }) {
       open: () => void fetchEvents().catch(() => {}),
       boot: (e) => {
         addEvents([e]);
-        if (e.kind === 'booted' || e.kind === 'dhcp.discover') void load();
+        // The state shown (booting, booted) changes with these: fetch the node again.
+        if (e.kind === 'booted' || e.kind === 'dhcp.discover' || node?.bootState !== 'booting') void load();
       },
     });
   })();

@@ -13,10 +13,12 @@ const COLUMNS = [
   { key: 'ipv4', label: 'IP', sort: 'ipv4' },
   { key: 'image', label: 'Image', sort: 'image' },
   { key: 'bootMode', label: 'Boot' },
-  { key: 'last', label: 'Last boot step' },
+  { key: 'last', label: 'Last boot step', sort: 'lastEventAt' },
   { key: 'state', label: 'State' },
 ];
 const PAGE_SIZES = [25, 50, 100, 250];
+// GET /nodes?state=: the boot state the server derives (same rule as the State column).
+const STATES = [['', 'All'], ['booted', 'Booted'], ['booting', 'Booting'], ['stuck', 'Stuck'], ['never', 'Never booted']];
 const STEP = {
   'dhcp.discover': 'DHCP discover',
   'dhcp.offer': 'DHCP offer',
@@ -40,6 +42,7 @@ export function renderNodes(main, { query }) {
     search: query.get('search') || '',
     image: query.get('image') || '',
     enabled: query.get('enabled') || '',
+    state: STATES.some(([v]) => v === query.get('state')) ? query.get('state') : '',
     sort: query.get('sort') || 'fqdn',
     order: query.get('order') === 'desc' ? 'desc' : 'asc',
     limit: PAGE_SIZES.includes(Number(query.get('limit'))) ? Number(query.get('limit')) : 50,
@@ -51,6 +54,7 @@ export function renderNodes(main, { query }) {
   const search = h('input', { id: 'f-search', type: 'search', value: st.search, placeholder: 'FQDN, MAC or IP', autocomplete: 'off' });
   const imageSel = h('select', { id: 'f-image' }, h('option', { value: '' }, 'All images'));
   const enabledSel = h('select', { id: 'f-enabled' }, [['', 'All'], ['true', 'Enabled'], ['false', 'Disabled']].map(([v, l]) => h('option', { value: v, selected: v === st.enabled }, l)));
+  const stateSel = h('select', { id: 'f-state' }, STATES.map(([v, l]) => h('option', { value: v, selected: v === st.state }, l)));
   const sizeSel = h('select', { id: 'f-size' }, PAGE_SIZES.map((n) => h('option', { value: n, selected: n === st.limit }, String(n))));
   const count = h('p', { class: 'count', 'aria-live': 'polite', id: 'nodes-count' });
   const thead = h('thead');
@@ -79,6 +83,7 @@ export function renderNodes(main, { query }) {
       { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
       h('div', { class: 'field' }, h('label', { for: 'f-search' }, 'Search'), search),
       h('div', { class: 'field' }, h('label', { for: 'f-image' }, 'Image'), imageSel),
+      h('div', { class: 'field' }, h('label', { for: 'f-state' }, 'State'), stateSel),
       h('div', { class: 'field' }, h('label', { for: 'f-enabled' }, 'Enabled'), enabledSel),
       h('div', { class: 'field' }, h('label', { for: 'f-size' }, 'Per page'), sizeSel),
     ),
@@ -100,6 +105,7 @@ export function renderNodes(main, { query }) {
   });
   imageSel.addEventListener('change', () => ((st.image = imageSel.value), go(0)));
   enabledSel.addEventListener('change', () => ((st.enabled = enabledSel.value), go(0)));
+  stateSel.addEventListener('change', () => ((st.state = stateSel.value), go(0)));
   sizeSel.addEventListener('change', () => ((st.limit = Number(sizeSel.value)), go(0)));
 
   function drawHead() {
@@ -123,7 +129,7 @@ export function renderNodes(main, { query }) {
 
   function go(offset) {
     st.offset = Math.max(0, offset);
-    const q = qs({ search: st.search, image: st.image, enabled: st.enabled, sort: st.sort === 'fqdn' ? '' : st.sort, order: st.order === 'asc' ? '' : 'desc', limit: st.limit === 50 ? '' : st.limit, offset: st.offset || '' });
+    const q = qs({ search: st.search, image: st.image, enabled: st.enabled, state: st.state, sort: st.sort === 'fqdn' ? '' : st.sort, order: st.order === 'asc' ? '' : 'desc', limit: st.limit === 50 ? '' : st.limit, offset: st.offset || '' });
     history.replaceState(null, '', `#/nodes${q}`);
     load();
   }
@@ -149,7 +155,7 @@ export function renderNodes(main, { query }) {
     ctrl = new AbortController();
     drawHead();
     try {
-      const r = await get(`/nodes${qs({ search: st.search, image: st.image, enabled: st.enabled, sort: st.sort, order: st.order, limit: st.limit, offset: st.offset })}`, { signal: ctrl.signal });
+      const r = await get(`/nodes${qs({ search: st.search, image: st.image, enabled: st.enabled, state: st.state, sort: st.sort, order: st.order, limit: st.limit, offset: st.offset })}`, { signal: ctrl.signal });
       if (r.items.length === 0 && st.offset > 0 && r.total > 0) return go(Math.floor((r.total - 1) / st.limit) * st.limit);
       rows = new Map();
       clear(tbody);
@@ -158,10 +164,10 @@ export function renderNodes(main, { query }) {
         rows.set(n.mac, tr);
         tbody.append(tr);
       }
-      if (r.items.length === 0) tbody.append(h('tr', {}, h('td', { colspan: COLUMNS.length + 1, class: 'empty' }, st.search || st.image || st.enabled ? 'No node matches these filters.' : 'No nodes registered yet.')));
+      if (r.items.length === 0) tbody.append(h('tr', {}, h('td', { colspan: COLUMNS.length + 1, class: 'empty' }, st.search || st.image || st.enabled || st.state ? 'No node matches these filters.' : 'No nodes registered yet.')));
       const from = r.total === 0 ? 0 : st.offset + 1;
       const to = st.offset + r.items.length;
-      count.textContent = `${r.total} node${r.total === 1 ? '' : 's'}${st.search || st.image || st.enabled ? ' match' : ''}`;
+      count.textContent = `${r.total} node${r.total === 1 ? '' : 's'}${st.search || st.image || st.enabled || st.state ? ' match' : ''}`;
       pageInfo.textContent = `${from}–${to} of ${r.total}`;
       prev.disabled = st.offset === 0;
       next.disabled = to >= r.total;

@@ -41,13 +41,33 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
 
-export async function shot(page: Page, name: string, fullPage = false, keepFocus = false): Promise<void> {
+/**
+ * What changes from run to run (clock times, version names made from the pull time, SSH
+ * fingerprints, ports, uptime, transfer rates): drawn as a fixed-size grey bar in screenshots so
+ * a test run leaves the committed pictures unchanged when the UI did not change.
+ */
+export const VOLATILE = ['time', '.ver', '.fp', '.uptime', '.progress-text', '.volatile'];
+
+function stableStyle(extra: string[]): string {
+  const all = [...VOLATILE, ...extra];
+  const sel = all.join(', ');
+  return [
+    `${sel} { display: inline-block !important; width: 9em !important; height: 1.1em !important; overflow: hidden !important; color: transparent !important; background: #d9dde4 !important; border-radius: 3px !important; vertical-align: middle !important; white-space: nowrap !important; }`,
+    `${all.map((x) => `${x} *`).join(', ')} { visibility: hidden !important; }`,
+    // The chart's hour labels are the real clock's: left out rather than barred.
+    '.bars .tick { visibility: hidden !important; }',
+    // The caret and any running animation would differ between runs.
+    '* { caret-color: transparent !important; animation: none !important; transition: none !important; }',
+  ].join('\n');
+}
+
+export async function shot(page: Page, name: string, opts: { fullPage?: boolean; keepFocus?: boolean; hide?: string[] } = {}): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // A focus ring on the search box is noise in a README picture.
-  if (!keepFocus) await page.evaluate('document.activeElement?.blur()');
+  if (!opts.keepFocus) await page.evaluate('document.activeElement?.blur()');
   // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
   await page.evaluate('document.fonts.ready');
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide', style: stableStyle(opts.hide ?? []) });
   // A value the page failed to format shows up as one of these words.
   const text = await page.locator('body').innerText();
   const bad = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(text);

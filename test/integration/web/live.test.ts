@@ -49,7 +49,8 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
     assert.equal(imp.status, 201, JSON.stringify(imp.body).slice(0, 300));
 
     // History: boots spread over the last day, a few stuck mid-boot an hour ago.
-    const now = Date.now();
+    // Offsets from the start of the current hour, so the per-hour chart is the same at any minute.
+    const now = Math.floor(Date.now() / 3600_000) * 3600_000;
     const hist: { mac: string; kind: BootEventKind; detail: Record<string, unknown>; at: number }[] = [];
     for (let i = 0; i < 600; i++) {
       const mac = nodes[i]!.mac;
@@ -151,7 +152,7 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
       await page.locator('h1 .badge.st-booted').waitFor();
       assert.equal(await page.locator('.steps li.done').count(), 6);
       await page.locator('#boot-config .notice, #boot-config pre').first().waitFor();
-      await shot(page, 'node-detail', true);
+      await shot(page, 'node-detail', { fullPage: true });
     });
 
     assert.deepEqual(errors, []);
