@@ -18,6 +18,16 @@ interface Entry {
   data: Buffer;
 }
 
+/**
+ * Entries live in SharedArrayBuffers: handing one to a transfer worker thread then shares the
+ * bytes instead of copying the file for every transfer.
+ */
+function shared(data: Buffer): Buffer {
+  const out = Buffer.from(new SharedArrayBuffer(data.length));
+  data.copy(out);
+  return out;
+}
+
 const identity = (st: Stats) => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 
 export class FileCache {
@@ -52,7 +62,9 @@ export class FileCache {
     let p = this.loading.get(key);
     if (!p) {
       this.misses++;
-      p = readFile(path).finally(() => this.loading.delete(key));
+      p = readFile(path)
+        .then(shared)
+        .finally(() => this.loading.delete(key));
       this.loading.set(key, p);
       const data = await p;
       if (data.length === st.size) this.put(path, { id, data });

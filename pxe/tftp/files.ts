@@ -10,8 +10,10 @@ export interface TftpClient {
 /**
  * A file to send: a stream (opened only when the transfer starts) or bytes already in memory
  * (generated files, cached boot loaders). `size` is the octet count announced as tsize.
+ * A stream file may also offer `openFd`: an fd open for reading at offset 0, which the transfer
+ * reads and closes; that lets the transfer run on a worker thread (fds are per process).
  */
-export type TftpFile = { size: number; open(): Readable } | { size: number; data: Buffer };
+export type TftpFile = { size: number; open(): Readable; openFd?(): number } | { size: number; data: Buffer };
 
 /**
  * Resolves a requested file name for a client. null = file not found (TFTP error 1). Throw a

@@ -10,10 +10,11 @@ import type { Logger } from 'pino';
 import { decode, encode, encodeError, TftpDecodeError, type RequestPacket } from './codec.js';
 import { ErrorCode, MAX_BLKSIZE, MAX_WINDOWSIZE, Op, OpName } from './constants.js';
 import { TftpError, type FileHandler, type TftpClient, type TftpFile } from './files.js';
-import { NetasciiEncoder, toNetascii } from './netascii.js';
+import { toNetascii } from './netascii.js';
 import { negotiate } from './options.js';
-import { BufferSource, StreamSource, type BlockSource } from './source.js';
-import { ReadTransfer, type TransferOutcome } from './transfer.js';
+import { runTransfer, type JobSource, type TransferJob } from './engine.js';
+import { TransferPool } from './pool.js';
+import type { TransferOutcome, TransferResult } from './transfer.js';
 
 export interface TftpServerOptions {
   handler: FileHandler;
@@ -37,6 +38,12 @@ export interface TftpServerOptions {
   maxTimeoutMs?: number;
   /** Timeouts in a row before a transfer is abandoned. Default 5. */
   retries?: number;
+  /**
+   * Worker threads that run transfers of files with bytes in memory or an fd (static roots);
+   * other transfers (generated streams) run on the main thread. 0 = all on the main thread.
+   * Default 0.
+   */
+  workers?: number;
 }
 
 export type TransferResultKind = TransferOutcome | 'refused';
@@ -67,7 +74,7 @@ function positiveInt(name: string, v: number | undefined, dflt: number, max = Nu
 
 export class TftpServer {
   private socket: Socket | null = null;
-  private readonly transfers = new Map<string, ReadTransfer>();
+  private readonly transfers = new Map<string, Abortable>();
   private readonly perClient = new Map<string, number>();
   private readonly host: string;
   private readonly port: number;
@@ -78,6 +85,8 @@ export class TftpServer {
   private readonly timeoutMs: number;
   private readonly maxTimeoutMs: number;
   private readonly retries: number;
+  private readonly workers: number;
+  private pool: TransferPool | null = null;
   /** Requests dropped by the caps (clients retry). */
   dropped = 0;
 
@@ -95,6 +104,7 @@ export class TftpServer {
     this.timeoutMs = positiveInt('timeoutMs', opts.timeoutMs, 1000);
     this.maxTimeoutMs = positiveInt('maxTimeoutMs', opts.maxTimeoutMs, 8000);
     this.retries = positiveInt('retries', opts.retries, 5);
+    this.workers = opts.workers === 0 ? 0 : positiveInt('workers', opts.workers, 0, 64);
   }
 
   async start(): Promise<{ address: string; port: number }> {
@@ -115,6 +125,7 @@ export class TftpServer {
       }
     });
     this.socket = s;
+    if (this.workers > 0) this.pool = new TransferPool(this.workers);
     const a = s.address();
     this.opts.logger?.info({ address: a.address, port: a.port }, 'tftp: listening');
     return { address: a.address, port: a.port };
@@ -133,11 +144,12 @@ export class TftpServer {
   async stop(): Promise<void> {
     const s = this.socket;
     this.socket = null;
-    const pending = [...this.transfers.values()].map((t) => {
-      t.abort('server stopping');
-      return t.done;
-    });
-    await Promise.all(pending);
+    for (const t of this.transfers.values()) t.abort('server stopping');
+    // Each transfer's record is written when its promise settles; wait for all of them.
+    // A handler that never answers must not hold the stop forever: give up waiting after 10 s.
+    for (let waited = 0; this.transfers.size > 0 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await this.pool?.close();
+    this.pool = null;
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
@@ -260,61 +272,38 @@ export class TftpServer {
   }
 
   private async startTransfer(pkt: RequestPacket, mode: string, file: TftpFile, client: TftpClient, key: string, started: number, release: () => void): Promise<void> {
+    const netascii = mode === 'netascii';
     let data: Buffer | null = null;
     let size: number | null = file.size;
     if ('data' in file) {
-      data = mode === 'netascii' ? toNetascii(file.data) : file.data;
+      data = netascii ? toNetascii(file.data) : file.data;
       size = data.length;
-    } else if (mode === 'netascii') {
+    } else if (netascii) {
       size = null; // converted size unknown before reading: tsize is left out
     }
     const n = negotiate(pkt.options, size, { maxBlksize: this.maxBlksize, maxWindowsize: this.maxWindowsize });
-    let source: BlockSource;
-    try {
-      if (data) source = new BufferSource(data, n.blksize);
-      else if ('open' in file) {
-        const stream = file.open();
-        source = new StreamSource(mode === 'netascii' ? stream.pipe(new NetasciiEncoder()) : stream, n.blksize);
-      } else throw new Error('file has neither data nor open()');
-    } catch (e) {
-      release();
-      this.refuse(pkt, client, this.asRinfo(client), ErrorCode.NotDefined, `Read error: ${(e as Error).message}`, started);
-      return;
-    }
-    const socket = createSocket('udp4');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(0, this.host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (e) {
-      source.close();
-      release();
-      socket.close();
-      this.refuse(pkt, client, this.asRinfo(client), ErrorCode.NotDefined, 'Internal error: no transfer socket', started);
-      this.opts.logger?.error({ err: e }, 'tftp: transfer socket');
-      return;
-    }
-    const oack = n.oack.length > 0 ? encode({ op: Op.Oack, options: n.oack }) : null;
-    const t = new ReadTransfer({
-      socket,
+    const job: TransferJob = {
+      host: this.host,
       peer: client,
-      source,
+      blksize: n.blksize,
       windowsize: n.windowsize,
-      oack,
+      oack: n.oack.length > 0 ? encode({ op: Op.Oack, options: n.oack }) : null,
       // RFC 2349's timeout is echoed, but retransmission never waits longer than maxTimeoutMs:
       // curl asks for several seconds, which would stall every lost block that long. An early
       // retransmission is only a duplicate the client drops.
       timeoutMs: Math.min(n.timeoutMs ?? this.timeoutMs, this.maxTimeoutMs),
       maxTimeoutMs: this.maxTimeoutMs,
       retries: this.retries,
-    });
-    this.transfers.set(key, t);
-    t.start();
-    const r = await t.done;
+    };
+    let r: TransferResult;
+    try {
+      r = await this.run(job, file, data, netascii, key);
+    } catch (e) {
+      release();
+      this.opts.logger?.error({ err: e, file: pkt.filename }, 'tftp: transfer could not start');
+      this.refuse(pkt, client, this.asRinfo(client), ErrorCode.NotDefined, `Read error: ${(e as Error).message}`, started);
+      return;
+    }
     release();
     const rec: TransferRecord = {
       client,
@@ -334,13 +323,40 @@ export class TftpServer {
     this.record(rec);
   }
 
+  /** Runs the transfer on a worker when there are workers and the bytes can cross threads. */
+  private run(job: TransferJob, file: TftpFile, data: Buffer | null, netascii: boolean, key: string): Promise<TransferResult> {
+    const pool = this.pool?.available ? this.pool : null;
+    if (pool && data) {
+      // Structured clone copies a view's whole ArrayBuffer: send only the file's bytes.
+      const bytes = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : new Uint8Array(data);
+      return pool.run(job, { kind: 'data', data: bytes }, (abort) => this.track(key, { abort }));
+    }
+    if (pool && 'openFd' in file && file.openFd) {
+      const fd = file.openFd();
+      return pool.run(job, { kind: 'fd', fd, netascii }, (abort) => this.track(key, { abort }));
+    }
+    let src: JobSource;
+    if (data) src = { kind: 'data', data };
+    else if ('open' in file) src = { kind: 'stream', stream: file.open(), netascii };
+    else throw new Error('file has neither data nor open()');
+    return runTransfer(job, src, (t) => this.track(key, t));
+  }
+
+  /** Registers a started transfer for stop(); one that starts after stop() is aborted at once. */
+  private track(key: string, t: Abortable): void {
+    this.transfers.set(key, t);
+    if (!this.socket) t.abort('server stopping');
+  }
+
   private asRinfo(c: TftpClient): RemoteInfo {
     return { address: c.address, port: c.port, family: 'IPv4', size: 0 };
   }
 }
 
+/** A running transfer as the server sees it: something to abort when stopping. */
+interface Abortable {
+  abort(reason: string): void;
+}
+
 /** Marks a client port whose request is being resolved (no transfer object yet). */
-const PLACEHOLDER = {
-  abort() {},
-  done: Promise.resolve({ outcome: 'aborted' as const, bytes: 0, blocks: 0, dataPackets: 0, retransmits: 0, ignoredAcks: 0, strangers: 0 }),
-} as unknown as ReadTransfer;
+const PLACEHOLDER: Abortable = { abort() {} };

@@ -59,10 +59,12 @@ export async function createStaticRoot(opts: StaticRootOptions): Promise<FileHan
     if (!st.isFile()) throw accessViolation('not a regular file');
     const data = opts.cache ? await opts.cache.get(real, st) : null;
     if (data) return { size: data.length, data } satisfies TftpFile;
+    // O_NOFOLLOW: the checked real path must not have become a symlink since.
+    const openFd = () => openSync(real, fsc.O_RDONLY | fsc.O_NOFOLLOW);
     return {
       size: st.size,
-      // O_NOFOLLOW: the checked real path must not have become a symlink since.
-      open: () => createReadStream(real, { fd: openSync(real, fsc.O_RDONLY | fsc.O_NOFOLLOW), highWaterMark: 256 << 10 }),
+      open: () => createReadStream(real, { fd: openFd(), highWaterMark: 1 << 20 }),
+      openFd,
     } satisfies TftpFile;
   };
 }

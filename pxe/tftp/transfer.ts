@@ -90,6 +90,11 @@ export class ReadTransfer {
       this.p.socket.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
       return;
     }
+    // Fast path: a 4-octet ACK (nearly every packet a transfer receives) needs no decoder object.
+    if (msg.length === 4 && msg[0] === 0 && msg[1] === Op.Ack) {
+      this.onAck(msg.readUInt16BE(2));
+      return;
+    }
     let pkt;
     try {
       pkt = decode(msg);
@@ -153,8 +158,15 @@ export class ReadTransfer {
     this.arm();
   }
 
+  /** One timer per transfer, re-armed in place (refresh) while the timeout is unchanged. */
+  private armedFor = 0;
   private arm(): void {
+    if (this.timer && this.armedFor === this.timeout) {
+      this.timer.refresh();
+      return;
+    }
     if (this.timer) clearTimeout(this.timer);
+    this.armedFor = this.timeout;
     this.timer = setTimeout(() => this.onTimeout(), this.timeout);
   }
 

@@ -19,6 +19,12 @@ export interface Harness {
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+/**
+ * Options every harness in this process starts with (before the test's own): the `*.workers.test`
+ * files set `workers` here and import a suite, so the same tests run with transfers on threads.
+ */
+export const harnessDefaults: Partial<TftpServerOptions> = {};
+
 /** Files: small.bin (1000 B), 256k.bin, 1m.bin, exact512.bin, text.txt, sub/x.txt, link-out -> outside/secret, optionally 60m.bin. */
 export async function startHarness(opts: Partial<TftpServerOptions> & { big?: boolean } = {}): Promise<Harness> {
   const base = await mkdtemp(join(tmpdir(), 'netroot-tftp-'));
@@ -48,6 +54,7 @@ export async function startHarness(opts: Partial<TftpServerOptions> & { big?: bo
     host: '127.0.0.1',
     port: 0,
     onTransfer: (r) => records.push(r),
+    ...harnessDefaults,
     ...serverOpts,
   });
   const { port } = await server.start();
