@@ -14,6 +14,7 @@ const RESTART_FIELDS: [keyof Config, string][] = [
   ['tftp', 'listen'],
   ['tftp', 'port'],
   ['tftp', 'enabled'],
+  ['tftp', 'workers'],
 ];
 
 export function restartNeeded(current: Config, next: Config): string[] {

@@ -112,6 +112,8 @@ export const configSchema = z.strictObject({
     timeoutMs: z.number().int().min(100).default(1000),
     maxTimeoutMs: z.number().int().min(100).default(8000),
     retries: z.number().int().min(1).default(5),
+    /** Worker threads that run transfers (0: all on the main thread). Many clients at once go faster on 2. */
+    workers: z.number().int().min(0).max(64).default(2),
     cacheMaxFileBytes: z.number().int().min(0).default(4 << 20),
     cacheMaxTotalBytes: z.number().int().min(0).default(64 << 20),
   }).prefault({}),

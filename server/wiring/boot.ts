@@ -210,6 +210,7 @@ export function createBoot(
         timeoutMs: t.timeoutMs,
         maxTimeoutMs: t.maxTimeoutMs,
         retries: t.retries,
+        workers: t.workers,
       });
       try {
         const a = await tftp.start();
