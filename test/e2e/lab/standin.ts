@@ -41,6 +41,8 @@ export async function startStandin(o: StandinOptions): Promise<Standin> {
   const conf = join(o.dir, 'dnsmasq.conf');
   await writeFile(conf, [
     'port=0', // no DNS
+    // Stay root (in the namespace): its TFTP root sits in the run's 0700 temp dir.
+    'user=root',
     `interface=${NET.bridge}`, 'bind-interfaces', 'no-resolv', 'no-hosts',
     `dhcp-range=${NET.vm},${NET.vm},255.255.255.0,1h`,
     `dhcp-host=${NET.vmMac},${NET.vm},vm1`,
