@@ -65,6 +65,11 @@ export async function shot(page: Page, name: string, opts: { fullPage?: boolean;
   mkdirSync(SHOTS, { recursive: true });
   // A focus ring on the search box is noise in a README picture.
   if (!opts.keepFocus) await page.evaluate('document.activeElement?.blur()');
+  // Hover styles would follow wherever the last click left the mouse.
+  await page.mouse.move(0, 0);
+  // "Saved" banners hide by themselves after a few seconds: whether one is still up would depend
+  // on the machine's speed, so wait until it is gone (error banners stay and are part of the picture).
+  await page.locator('#banner:not(.error)').waitFor({ state: 'hidden' });
   // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
   await page.evaluate('document.fonts.ready');
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide', style: stableStyle(opts.hide ?? []) });

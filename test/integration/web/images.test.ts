@@ -56,6 +56,16 @@ after(async () => {
 const versionRow = (page: Page, v: string) => page.locator('section.image tbody tr', { has: page.locator('.ver', { hasText: new RegExp(`^${v}$`) }) });
 const versions = async () => (await nr.api('GET', '/images/fixture/versions')).body.items as { version: string; state: string; active: boolean; pinnedBy: string[] }[];
 
+/** Waits for a job's box to show an end state; on a timeout says where the job and the service were. */
+async function jobEnds(box: ReturnType<Page['locator']>, id: number, state: 'succeeded' | 'failed') {
+  try {
+    await box.locator(`.badge.job-${state}`).waitFor({ timeout: PULL_TIMEOUT });
+  } catch (e) {
+    const job = await nr.api('GET', `/jobs/${id}`).then((r) => JSON.stringify(r.body).slice(0, 2000), (x: Error) => `service unreachable: ${x.message}`);
+    throw new Error(`job ${id} did not end ${state}: ${(e as Error).message}\njob: ${job}\nservice output (tail):\n${nr.proc.output().slice(-3000)}`);
+  }
+}
+
 /** Clicks "Pull now"; returns the started job's id (from the 202 the page got) and its box. */
 async function pullNow(page: Page) {
   const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/images/fixture/pull'));
@@ -131,6 +141,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await page.getByRole('heading', { name: 'fixture' }).waitFor();
     await page.getByText('No versions yet').waitFor();
     assert.equal((await nr.api('GET', '/images/fixture')).body.host, 'golden1');
+    await page.locator('#banner').waitFor({ state: 'hidden' });
     // Hold the golden host (sshd stopped, not killed: connections wait in its backlog) so the
     // running job is on screen whatever the machine's speed, then let the pull go on.
     process.kill(sshd.pid(), 'SIGSTOP');
@@ -146,7 +157,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     } finally {
       process.kill(sshd.pid(), 'SIGCONT');
     }
-    await job.box.locator('.badge.job-succeeded').waitFor({ timeout: PULL_TIMEOUT });
+    await jobEnds(job.box, job.id, 'succeeded');
     const done = (await nr.api('GET', `/jobs/${job.id}`)).body;
     assert.equal(done.state, 'succeeded', done.log);
     v1 = done.result.version;
@@ -163,7 +174,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await versionRow(page, v1).locator('.badge', { hasText: 'active' }).waitFor();
     writeFileSync(join(fixture, 'etc/motd'), 'version two\n');
     const job = await pullNow(page);
-    await job.box.locator('.badge.job-succeeded').waitFor({ timeout: PULL_TIMEOUT });
+    await jobEnds(job.box, job.id, 'succeeded');
     v2 = (await nr.api('GET', `/jobs/${job.id}`)).body.result.version;
     assert.notEqual(v2, v1);
     await versionRow(page, v2).getByRole('button', { name: 'Publish' }).click();
@@ -252,7 +263,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await sshd.stop();
     await nav(page, 'Images').click();
     const job = await pullNow(page);
-    await job.box.locator('.badge.job-failed').waitFor({ timeout: PULL_TIMEOUT });
+    await jobEnds(job.box, job.id, 'failed');
     const api = (await nr.api('GET', `/jobs/${job.id}`)).body;
     assert.equal(api.state, 'failed');
     assert.ok(typeof api.log === 'string' && api.log.length > 0, 'the job has a log');

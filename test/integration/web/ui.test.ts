@@ -250,7 +250,9 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
 
     await t.test('a lost connection shows a banner on a live view and the view reconnects', async () => {
       await page.goto(`${nr.url}/#/nodes/52:54:00:aa:00:01`);
-      await page.locator('#timeline').waitFor();
+      // The live stream opens once the node and its events are loaded (the empty timeline says
+      // so): stopping the server before that would fail the load instead of the stream.
+      await page.locator('#timeline li.empty').waitFor();
       await nr.stop();
       const banner = page.locator('#conn');
       await banner.waitFor({ state: 'visible', timeout: 20_000 });
