@@ -30,7 +30,10 @@ export interface LeaseStore {
    * lease in the range, else `requested` when free, else the lowest free address. null = pool full.
    */
   offer(mac: string, pool: PoolRange, requested: string | null, holdSec: number, now: number): Promise<string | null>;
-  /** Binds ip to mac until now + leaseSec when ip is in the range and free or already mac's; false otherwise. */
+  /**
+   * Binds ip to mac until now + leaseSec when ip is in the range and free or already mac's; false otherwise.
+   * A client holds one address per pool: binding frees the MAC's other offers and leases in the range.
+   */
   bind(mac: string, ip: string, pool: PoolRange, leaseSec: number, now: number): Promise<boolean>;
   /** Frees mac's lease on ip (no-op when ip is not mac's). */
   release(mac: string, ip: string): Promise<void>;
@@ -92,6 +95,9 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async bind(mac: string, ip: string, pool: PoolRange, leaseSec: number, now: number): Promise<boolean> {
     if (!inRange(ip, pool) || !this.freeFor(ip, mac, now)) return false;
+    for (const l of [...this.byIp.values()]) {
+      if (l.mac === mac && l.ip !== ip && inRange(l.ip, pool)) this.byIp.delete(l.ip);
+    }
     this.byIp.set(ip, { ip, mac, state: 'bound', expiresAt: now + leaseSec * 1000 });
     return true;
   }

@@ -18,6 +18,7 @@ export function sqliteLeases(db: Database.Database): LeaseStore & { all(now: num
      ON CONFLICT(ip) DO UPDATE SET mac = excluded.mac, state = excluded.state, expires_at = excluded.expires_at`,
   );
   const del = db.prepare<[string]>('DELETE FROM leases WHERE ip = ?');
+  const dropOthers = db.prepare<[string, string, number, number]>('DELETE FROM leases WHERE mac = ? AND ip != ? AND ip_num BETWEEN ? AND ?');
   const mine = db.prepare<[string, number, number, number], Row>(
     "SELECT * FROM leases WHERE mac = ? AND state != 'declined' AND expires_at > ? AND ip_num BETWEEN ? AND ? ORDER BY expires_at DESC LIMIT 1",
   );
@@ -66,6 +67,8 @@ export function sqliteLeases(db: Database.Database): LeaseStore & { all(now: num
   });
   const bind = db.transaction((mac: string, ip: string, pool: PoolRange, leaseSec: number, now: number): boolean => {
     if (!inRange(ip, pool) || !freeFor(ip, mac, now)) return false;
+    // One address per client and pool: a bind frees the MAC's other offers and leases.
+    dropOthers.run(mac, ip, ...range(pool));
     put.run({ ip, num: ipToInt(ip), mac, state: 'bound', exp: now + leaseSec * 1000 });
     return true;
   });
