@@ -55,7 +55,8 @@ test('BIOS iPXE ROM DISCOVER: reserved address, HTTP script, 175.176, hostname, 
   assert.equal(r.options.get(Opt.SubnetMask), '255.255.255.0');
   assert.deepEqual(r.options.get(Opt.Router), ['10.77.0.254']);
   assert.equal(r.options.get(Opt.LeaseTime), 600);
-  assert.equal(r.options.get(Opt.VendorClassId), 'PXEClient');
+  // Full mode never says "PXEClient" (that would send OVMF to port 4011 for boot server discovery).
+  assert.equal(r.options.get(Opt.VendorClassId), undefined);
   // Broadcast flag clear, no ciaddr: unicast to yiaddr with an ARP entry (RFC 2131 4.1).
   assert.deepEqual(o!.to, { address: '10.77.0.113', port: 68, arp: { ip: '10.77.0.113', mac: MAC } });
   assert.deepEqual(events.map((e) => e.kind), ['dhcp.discover', 'dhcp.offer']);

@@ -236,8 +236,9 @@ export class DhcpHandler {
     if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
     const file = chooseBootFile(fw, mac, node?.bootMode ?? null, this.opts, serverId);
     if (file) setBootFile(r, req, file);
-    // PXE 2.1: a PXE ROM only trusts an offer that carries class identifier "PXEClient".
-    if (fw.pxe) r.options.set(Opt.VendorClassId, 'PXEClient');
+    // No option 60 here: "PXEClient" in an offer that carries an address tells a PXE ROM to find
+    // a boot server (port 4011, PXE 2.1 2.2.1); OVMF then fails with PXE-E16. A plain DHCP offer
+    // with siaddr and file is what every ROM boots from. Only proxy replies say "PXEClient".
     if (fw.ipxe) setIpxeNoProxyWait(r);
     const name = type === MessageType.Offer ? 'OFFER' : 'ACK';
     bump(this.counters.sent, name);
