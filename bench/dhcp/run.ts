@@ -7,8 +7,8 @@
  *       [--count 10000] [--servers netroot-memory,netroot-sqlite,kea] [--rounds 1] [--cpu-prof DIR] [--json FILE]
  *       [--rcvbuf BYTES]
  *
- * --rcvbuf: what-if for netroot only (Kea keeps the kernel default): its sockets get SO_RCVBUF
- * BYTES (capped by net.core.rmem_max), the fix proposed for pxe/dhcp/transport.ts.
+ * --rcvbuf: netroot's dhcp.recvBufferBytes (default 2 MiB; 0 = the kernel's default, as before
+ * netroot set one). Kea keeps its own (the kernel's default).
  *
  * With --rounds N the whole sweep repeats N times and the table shows, per cell, the round with
  * the median ACK/s (this machine is shared: other jobs move the numbers between rounds).
@@ -50,7 +50,7 @@ function args() {
   const rounds = Number(get('rounds', '1'));
   if (!(rounds >= 1 && rounds <= 5)) throw new Error('--rounds: 1..5');
   const rcvbuf = get('rcvbuf', '');
-  if (rcvbuf && !(Number(rcvbuf) >= 4096)) throw new Error('--rcvbuf: bytes, at least 4096');
+  if (rcvbuf && !(Number(rcvbuf) === 0 || Number(rcvbuf) >= 65_536)) throw new Error('--rcvbuf: 0 (kernel default) or bytes, at least 65536');
   return { rcvbuf, rounds, seconds, rates, servers, count, cpuProf: prof ? resolve(prof) : null, json: get('json', '') };
 }
 

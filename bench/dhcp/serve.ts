@@ -7,8 +7,8 @@
  * sqlite: the production path: openSqliteStore + storeDirectory (three indexed queries a lookup)
  *   + the BootRecorder writing boot events to SQLite in batches + the store's lease table, with
  *   COUNT nodes inserted first (image "bench", version 1 ready and active).
- * RCVBUF (bytes): a what-if for a fix pxe/dhcp does not have yet: after start, the server's
- *   sockets get this SO_RCVBUF (reached through the private field; bench only).
+ * RCVBUF (bytes): the server's dhcp.recvBufferBytes (default 2 MiB; 0 = the kernel's default, to
+ *   compare with the server before it set one). The kernel's figure is printed as "RCVBUF [...]".
  * Prints "READY", then "COUNTERS {json}" on SIGUSR2 and on SIGTERM (then exits 0, so --cpu-prof
  * writes its profile).
  */
@@ -65,7 +65,7 @@ async function sqliteDeps(): Promise<DhcpServerDeps> {
 }
 
 const deps = kind === 'memory' ? await memoryDeps() : await sqliteDeps();
-const dhcp = new DhcpServer(netrootOptions(ifname, server), deps);
+const dhcp = new DhcpServer({ ...netrootOptions(ifname, server), ...(rcvbufArg ? { recvBufferBytes: Number(rcvbufArg) } : {}) }, deps);
 const report = () => out('COUNTERS', { ...dhcp.counters, events });
 process.on('SIGUSR2', report);
 process.on('SIGTERM', () => {
@@ -78,11 +78,8 @@ process.on('SIGTERM', () => {
 });
 try {
   await dhcp.start();
-  if (rcvbufArg) {
-    const sockets = (dhcp as unknown as { sockets: { socket: { setRecvBufferSize(n: number): void; getRecvBufferSize(): number } }[] }).sockets;
-    for (const s of sockets) s.socket.setRecvBufferSize(Number(rcvbufArg));
-    out('RCVBUF', sockets.map((s) => s.socket.getRecvBufferSize()));
-  }
+  const sockets = (dhcp as unknown as { sockets: { socket: { getRecvBufferSize(): number } }[] }).sockets;
+  out('RCVBUF', sockets.map((s) => s.socket.getRecvBufferSize()));
   process.stdout.write('READY\n');
 } catch (e) {
   process.stdout.write(`FAILED ${(e as Error).message}\n`);

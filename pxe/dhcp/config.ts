@@ -52,6 +52,12 @@ export interface DhcpServerOptions {
   ports?: { server?: number; client?: number; proxy?: number };
   /** At most this many packets handled at once; more are dropped ('busy'). Default 512. */
   maxInFlight?: number;
+  /**
+   * Receive buffer per socket (bytes; the kernel reports twice this). A boot storm arrives in
+   * bursts, and the kernel's default (~208 KiB, ~100 DHCP packets) overflows during a GC pause or
+   * a batch of event writes. Default 2 MiB; 0 keeps the kernel's default.
+   */
+  recvBufferBytes?: number;
 }
 
 export const DEFAULT_BOOT_FILES: Record<number, string> = {
@@ -82,6 +88,7 @@ export interface ResolvedOptions {
   rivalProbeMs: number;
   ports: { server: number; client: number; proxy: number };
   maxInFlight: number;
+  recvBufferBytes: number;
 }
 
 export class DhcpConfigError extends Error {
@@ -161,7 +168,16 @@ export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
     rivalProbeMs: o.rivalProbeMs ?? 5000,
     ports: { server: port(o.ports?.server, 67, 'ports.server'), client: port(o.ports?.client, 68, 'ports.client'), proxy: port(o.ports?.proxy, 4011, 'ports.proxy') },
     maxInFlight: o.maxInFlight ?? 512,
+    recvBufferBytes: recvBuffer(o.recvBufferBytes),
   };
+}
+
+function recvBuffer(v: number | undefined): number {
+  if (v === undefined) return 2 * 1024 * 1024;
+  if (!Number.isInteger(v) || (v !== 0 && (v < 65_536 || v > 256 * 1024 * 1024))) {
+    throw new DhcpConfigError('recvBufferBytes', `must be 0 (kernel default) or 65536..268435456 bytes, got ${v}`);
+  }
+  return v;
 }
 
 /** The configured subnet containing ip, if any. */

@@ -66,9 +66,13 @@ export class DhcpServer {
       for (const ifname of o.interfaces) {
         for (const port of ports) {
           const s = await openIfSocket(ifname, port);
+          this.sockets.push(s);
+          if (o.recvBufferBytes > 0) {
+            const got = sockopt().setRecvBuffer(s.fd, o.recvBufferBytes);
+            if (got < o.recvBufferBytes) this.deps.logger?.warn({ ifname, wanted: o.recvBufferBytes, got }, 'dhcp: receive buffer smaller than configured (no CAP_NET_ADMIN; raise net.core.rmem_max)');
+          }
           s.socket.on('message', (buf, rinfo) => void this.onMessage(s, buf, rinfo));
           s.socket.on('error', (err) => this.deps.logger?.error({ err, ifname }, 'dhcp: socket error'));
-          this.sockets.push(s);
         }
       }
     } catch (e) {

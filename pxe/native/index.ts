@@ -13,6 +13,11 @@ export interface SockOpt {
   bindToDevice(fd: number, ifname: string): void;
   /** Adds an ARP entry (ip -> mac on ifname) so a reply can be unicast to a client without an address yet. */
   setArp(fd: number, ifname: string, ip: string, mac: string): void;
+  /**
+   * Receive buffer of at least `bytes` (SO_RCVBUFFORCE with CAP_NET_ADMIN, else SO_RCVBUF capped by
+   * net.core.rmem_max). Returns the size the kernel reports (it doubles the request for overhead).
+   */
+  setRecvBuffer(fd: number, bytes: number): number;
 }
 
 const ADDON = 'build/Release/netroot_sockopt.node';

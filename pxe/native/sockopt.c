@@ -8,6 +8,9 @@
  *   bindToDevice(fd, ifname)       SO_BINDTODEVICE on an existing socket.
  *   setArp(fd, ifname, ip, mac)    permanent-less ARP entry (SIOCSARP), so a reply can be unicast to
  *                                  a client that has no address yet (RFC 2131 4.1), as dnsmasq does.
+ *   setRecvBuffer(fd, bytes) -> n  receive buffer of at least `bytes`: SO_RCVBUFFORCE (CAP_NET_ADMIN,
+ *                                  past net.core.rmem_max), else SO_RCVBUF (capped by rmem_max).
+ *                                  Returns what the kernel reports (SO_RCVBUF, i.e. twice the request).
  *
  * Errors throw with the call and errno text, e.g. "setsockopt(SO_BINDTODEVICE, va0): No such device".
  */
@@ -111,11 +114,31 @@ static napi_value set_arp(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value set_recv_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, bytes;
+  if (argc < 2 || get_int(env, argv[0], &fd, "fd") || get_int(env, argv[1], &bytes, "bytes")) return NULL;
+  if (bytes < 1024) return fail(env, "setRecvBuffer", "bytes < 1024", EINVAL);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) < 0) {
+    int e = errno;
+    if (e != EPERM || setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) < 0) return fail(env, "setsockopt(SO_RCVBUF)", NULL, e == EPERM ? errno : e);
+  }
+  int got = 0;
+  socklen_t len = sizeof got;
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0) return fail(env, "getsockopt(SO_RCVBUF)", NULL, errno);
+  napi_value out;
+  napi_create_int32(env, got, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "openUdp4", NULL, open_udp4, NULL, NULL, NULL, napi_enumerable, NULL },
     { "bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setArp", NULL, set_arp, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setRecvBuffer", NULL, set_recv_buffer, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -34,6 +34,8 @@ const dhcpSchema = z.strictObject({
   rivals: z.enum(['warn', 'refuse']).default('warn'),
   detectRivalsAtStart: z.boolean().default(true),
   rivalProbeMs: z.number().int().min(100).max(60_000).default(5000),
+  /** Receive buffer per DHCP socket in bytes (0 = kernel default): absorbs a boot storm's bursts. */
+  recvBufferBytes: z.union([z.literal(0), z.number().int().min(65_536).max(256 * 1024 * 1024)]).default(2 * 1024 * 1024),
   ports: z.strictObject({ server: port.optional(), client: port.optional(), proxy: port.optional() }).default({}),
 });
 

@@ -31,6 +31,7 @@ export function dhcpOptions(config: Config): DhcpServerOptions {
     rivals: d.rivals,
     detectRivalsAtStart: d.detectRivalsAtStart,
     rivalProbeMs: d.rivalProbeMs,
+    recvBufferBytes: d.recvBufferBytes,
     ports: d.ports,
   };
   try {

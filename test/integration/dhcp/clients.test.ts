@@ -127,3 +127,11 @@ test('arch 0/7/9/11 and iPXE user class each get the right boot file (crafted cl
     assert.deepEqual(r.ipxe, uc === 'iPXE' ? [[176, [1]]] : null);
   }
 });
+
+test('each DHCP socket gets the 2 MiB receive buffer (a boot storm arrives in bursts)', async () => {
+  const r = await srv.run(['ss', '-u', '-l', '-n', '-m', 'sport', '=', ':67']);
+  // The kernel reports twice the request (bookkeeping overhead): rb4194304 for 2 MiB.
+  const sizes = [...r.stdout.matchAll(/rb(\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(sizes.length, 2, r.stdout); // va0 and va1
+  for (const s of sizes) assert.equal(s, 4 * 1024 * 1024, r.stdout);
+});
