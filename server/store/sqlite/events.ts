@@ -49,7 +49,12 @@ export function startsBoot(kind: string, detail: Record<string, unknown>): boole
   return kind === 'dhcp.discover' && typeof detail.vendorClass === 'string' && detail.vendorClass.startsWith('PXEClient');
 }
 
-export function sqliteEvents(db: Database.Database): EventRepo {
+/**
+ * The event table's writes as transactions on one connection: the service's own (in-memory
+ * stores, fallback) or the event writer thread's (event-writer.ts), so a boot storm's batches and
+ * their WAL checkpoints never block the event loop.
+ */
+export function eventWrites(db: Database.Database): EventWrites {
   const insert = db.prepare('INSERT INTO events (mac, kind, detail, at) VALUES (?, ?, ?, ?)');
   const upsertStatus = db.prepare(
     `INSERT INTO boot_status (mac, last_id, last_kind, last_at, started_at, booted_at, image, version)
@@ -80,12 +85,6 @@ export function sqliteEvents(db: Database.Database): EventRepo {
     for (const [mac, st] of status) upsertStatus.run({ mac, ...st });
     return out;
   });
-  const recent = db.prepare<[string, number], Row>('SELECT * FROM (SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
-  const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');
-  const status = db.prepare<[string], StatusRow>('SELECT * FROM boot_status WHERE mac = ?');
-  const statusAll = db.prepare<[], StatusRow>('SELECT * FROM boot_status');
-  const versionsBooted = db.prepare<[string], { version: string }>('SELECT DISTINCT version FROM boot_status WHERE image = ? AND version IS NOT NULL');
-  const bootedSince = db.prepare<[number], { at: number }>("SELECT at FROM events WHERE kind = 'booted' AND at >= ? ORDER BY at");
   const pruneAge = db.prepare<[number]>('DELETE FROM events WHERE at < ?');
   // Per-MAC cap: delete everything older than the cap-th newest event of that MAC.
   const overCap = db.prepare<[number], { mac: string }>('SELECT mac FROM events GROUP BY mac HAVING count(*) > ?');
@@ -97,6 +96,28 @@ export function sqliteEvents(db: Database.Database): EventRepo {
     for (const { mac } of overCap.all(maxPerMac)) n += pruneMac.run(mac, mac, maxPerMac - 1).changes;
     return n;
   });
+  return { append: (list) => appendMany(list), prune: (maxPerMac, olderThan) => prune(maxPerMac, olderThan) };
+}
+
+export interface EventWrites {
+  append(list: Omit<EventRecord, 'id'>[]): EventRecord[];
+  prune(maxPerMac: number, olderThan: number): number;
+}
+
+/** The async side of the writes: a worker thread's, or the connection's own (`eventWrites`). */
+export interface AsyncEventWrites {
+  append(list: Omit<EventRecord, 'id'>[]): Promise<EventRecord[]>;
+  prune(maxPerMac: number, olderThan: number): Promise<number>;
+}
+
+export function sqliteEvents(db: Database.Database, writer?: AsyncEventWrites): EventRepo {
+  const local = writer ? null : eventWrites(db);
+  const recent = db.prepare<[string, number], Row>('SELECT * FROM (SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
+  const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');
+  const status = db.prepare<[string], StatusRow>('SELECT * FROM boot_status WHERE mac = ?');
+  const statusAll = db.prepare<[], StatusRow>('SELECT * FROM boot_status');
+  const versionsBooted = db.prepare<[string], { version: string }>('SELECT DISTINCT version FROM boot_status WHERE image = ? AND version IS NOT NULL');
+  const bootedSince = db.prepare<[number], { at: number }>("SELECT at FROM events WHERE kind = 'booted' AND at >= ? ORDER BY at");
   const statusMany = db.transaction((macs: string[]) => {
     const m = new Map<string, BootStatus>();
     for (const mac of macs) {
@@ -107,7 +128,8 @@ export function sqliteEvents(db: Database.Database): EventRepo {
   });
   return {
     async append(list) {
-      return appendMany(list);
+      if (list.length === 0) return [];
+      return local ? local.append(list) : writer!.append(list);
     },
     async listForMac(mac, { limit, afterId }) {
       return (afterId === undefined ? recent.all(mac, limit) : after.all(mac, afterId, limit)).map(fromRow);
@@ -125,7 +147,7 @@ export function sqliteEvents(db: Database.Database): EventRepo {
       return bootedSince.all(since).map((r) => r.at);
     },
     async prune(maxPerMac, olderThan) {
-      return prune(maxPerMac, olderThan);
+      return local ? local.prune(maxPerMac, olderThan) : writer!.prune(maxPerMac, olderThan);
     },
   };
 }

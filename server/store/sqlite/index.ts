@@ -12,6 +12,7 @@ import { sqliteAudit, sqliteJobs } from './jobs.js';
 import { sqliteNodes } from './nodes.js';
 import { sqliteTokens } from './tokens.js';
 import { sqliteLeases } from './leases.js';
+import { startEventWriter } from './event-writer.js';
 
 export interface SqliteStore extends Store {
   /** The raw handle, for backup (SQLite online backup API). */
@@ -19,7 +20,15 @@ export interface SqliteStore extends Store {
   readonly schemaVersion: number;
 }
 
-export function openSqliteStore(path: string, now: () => number = Date.now): SqliteStore {
+export interface SqliteStoreOptions {
+  /**
+   * Boot events written by a thread of their own (event-writer.ts), off the event loop the DHCP,
+   * TFTP and HTTP servers share. Default true for a file; an in-memory database cannot be shared.
+   */
+  eventWriterThread?: boolean;
+}
+
+export function openSqliteStore(path: string, now: () => number = Date.now, opts: SqliteStoreOptions = {}): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -28,13 +37,14 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sql
   db.pragma('busy_timeout = 5000');
   const schemaVersion = migrate(db);
   const ping = db.prepare('SELECT 1');
+  const writer = path !== ':memory:' && (opts.eventWriterThread ?? true) ? startEventWriter(path, db) : undefined;
   return {
     kind: 'sqlite',
     db,
     schemaVersion,
     nodes: sqliteNodes(db, now),
     discovered: sqliteDiscovered(db),
-    events: sqliteEvents(db),
+    events: sqliteEvents(db, writer),
     tokens: sqliteTokens(db, now),
     images: sqliteImages(db, now),
     versions: sqliteVersions(db),
@@ -46,6 +56,7 @@ export function openSqliteStore(path: string, now: () => number = Date.now): Sql
       ping.get();
     },
     async close() {
+      await writer?.close();
       if (db.open) db.close();
     },
   };

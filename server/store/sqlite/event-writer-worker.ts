@@ -1,0 +1,28 @@
+/**
+ * The event writer thread (see event-writer.ts): its own connection to the store's file, the
+ * event table's write transactions, one request at a time in arrival order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { eventWrites } from './events.js';
+import type { WriterReply, WriterRequest } from './event-writer.js';
+
+const db = new Database((workerData as { path: string }).path);
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 5000');
+const writes = eventWrites(db);
+
+parentPort!.on('message', (m: WriterRequest | { op: 'close' }) => {
+  if (m.op === 'close') {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  let reply: WriterReply;
+  try {
+    reply = m.op === 'append' ? { id: m.id, ok: true, value: writes.append(m.list) } : { id: m.id, ok: true, value: writes.prune(m.maxPerMac, m.olderThan) };
+  } catch (e) {
+    reply = { id: m.id, ok: false, error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from './index.js';
+import { startEventWriter } from './event-writer.js';
+import { migrate } from './migrations.js';
+
+const ev = (mac: string, kind: string, at: number, detail: Record<string, unknown> = {}) => ({ mac, kind, detail, at }) as never;
+
+test('a file store writes events on its thread: ids in order, read back at once, status and prune, clean close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netroot-evw-'));
+  try {
+    const s = openSqliteStore(join(dir, 'n.db'));
+    const mac = '52:54:00:00:00:01';
+    const a = await s.events.append([ev(mac, 'dhcp.discover', 1000, { vendorClass: 'PXEClient:Arch:00000' }), ev(mac, 'dhcp.ack', 1001)]);
+    const b = await s.events.append([ev(mac, 'booted', 1002)]);
+    assert.deepEqual([...a, ...b].map((e) => e.kind), ['dhcp.discover', 'dhcp.ack', 'booted']);
+    assert.ok(a[0]!.id < a[1]!.id && a[1]!.id < b[0]!.id);
+    // Committed before append resolved: the service's own connection sees the rows.
+    assert.deepEqual((await s.events.listForMac(mac, { limit: 10 })).map((e) => e.id), [...a, ...b].map((e) => e.id));
+    const st = (await s.events.statusFor([mac])).get(mac)!;
+    assert.deepEqual([st.lastKind, st.startedAt, st.bootedAt], ['booted', 1000, 1002]);
+    // Many batches in flight at once keep their order.
+    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => s.events.append([ev(mac, 'dhcp.ack', 2000 + i)])));
+    const ids = many.map((r) => r[0]!.id);
+    assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+    assert.equal(await s.events.prune(5, 0), 48);
+    assert.equal((await s.events.listForMac(mac, { limit: 100 })).length, 5);
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a dead writer thread fails its pending writes loudly and later ones run on the service connection', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netroot-evw-'));
+  const path = join(dir, 'n.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  migrate(db);
+  try {
+    const w = startEventWriter(path, db);
+    assert.equal((await w.append([ev('52:54:00:00:00:02', 'dhcp.ack', 1)])).length, 1);
+    assert.equal(w.threaded, true);
+    const pending = w.append([ev('52:54:00:00:00:02', 'dhcp.ack', 2)]);
+    await w.terminate();
+    // Either it committed before the kill or it fails naming the thread: never a silent loss.
+    await pending.then((r) => assert.equal(r.length, 1), (e: Error) => assert.match(e.message, /event writer thread/));
+    assert.equal(w.threaded, false);
+    const after = await w.append([ev('52:54:00:00:00:02', 'booted', 3)]);
+    assert.equal(after[0]!.kind, 'booted');
+    assert.equal((db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'booted'").get() as { n: number }).n, 1);
+    await w.close();
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
