@@ -1,8 +1,10 @@
 /**
- * Benchmark: re-pull of an unchanged root (many small files) through netroot's pipeline
- * (rsync --link-dest into a new version + stateless + fake dracut + checks + manifest) against
+ * Benchmark: re-pull of an unchanged root (many small files) through netroot's pipeline against
  * plain rsync of the same tree over the same sshd: (a) updating an in-sync copy, (b) a full copy.
- * Reports the time ratio and the disk growth of the new version.
+ * Two re-pulls are timed: the default one (skipUnchanged: one rsync dry run against the last
+ * version finds nothing changed, no new version), and a forced one (rsync --link-dest into a new
+ * version + stateless + fake dracut + checks + manifest). Reports the time ratios and the disk
+ * growth of each.
  *
  *   node dist/bench/golden/repull.js [totalMiB=256] [files=20000] [runs=3]
  * Bounded: at most 1024 MiB, 100000 files, 5 runs. Needs root, sshd, rsync. Not a test.
@@ -62,14 +64,15 @@ async function main(): Promise<void> {
     const imagesDir = join(tmp, 'images');
     const store = new MemoryVersionStore();
     const stepS: Record<string, number[]> = {};
-    const pull = async (version: string, prev: string | null) => {
+    const pull = async (version: string, prev: string | null, skipUnchanged = false) => {
       let last = process.hrtime.bigint();
       const seen = new Set<string>();
-      await pullVersion({
-        image, host, identity, imagesDir, prev, store, bootReport: null, version,
+      return pullVersion({
+        image, host, identity, imagesDir, prev, store, bootReport: null, version, skipUnchanged,
         tools: { dracut: join(src, 'usr/bin/dracut'), lsinitrd: join(src, 'usr/bin/lsinitrd') },
       }, {
         progress: (step, p) => {
+          if (skipUnchanged) return;
           if (p.percent !== 100 || seen.has(step) || (step === 'rsync' && p.bytes !== 0)) return;
           seen.add(step);
           const now = process.hrtime.bigint();
@@ -88,10 +91,18 @@ async function main(): Promise<void> {
     await plain(copy);
 
     const repull: number[] = [];
+    const skip: number[] = [];
+    let skipGrowthKiB = 0;
     const update: number[] = [];
     const full: number[] = [];
     let growthKiB = 0;
     for (let r = 1; r <= runs; r++) {
+      const beforeSkip = await duKiB(imagesDir);
+      skip.push(await timed(async () => {
+        const res = await pull(`s${r}`, `v${r - 1}`, true);
+        if (!res.unchanged) throw new Error('the unchanged tree was not recognised as unchanged');
+      }));
+      skipGrowthKiB = (await duKiB(imagesDir)) - beforeSkip;
       repull.push(await timed(() => pull(`v${r}`, `v${r - 1}`)));
       const vPrev = versionPaths(imagesDir, 'bench', `v${r - 1}`).root;
       const vNew = versionPaths(imagesDir, 'bench', `v${r}`).root;
@@ -106,6 +117,9 @@ async function main(): Promise<void> {
     const res = {
       root: { MiB: Math.round(rootKiB / 1024), files },
       firstPullS: +first.toFixed(2),
+      repullUnchangedS: +median(skip).toFixed(2),
+      ratioUnchangedVsUpdate: +(median(skip) / median(update)).toFixed(2),
+      unchangedDiskGrowthKiB: skipGrowthKiB,
       repullS: +median(repull).toFixed(2),
       plainRsyncUpdateS: +median(update).toFixed(2),
       plainRsyncFullCopyS: +median(full).toFixed(2),

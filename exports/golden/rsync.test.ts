@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseProgress2, rsyncArgv } from './rsync.js';
+import { parseProgress2, rsyncArgv, SourceListing } from './rsync.js';
 
 const host = { name: 'g1', address: '127.0.0.1', port: 2222, user: 'root', sourcePath: '/srv/golden' };
 const identity = { privateKeyPath: '/var/lib/netroot/ssh/id_ed25519', knownHostsPath: '/var/lib/netroot/ssh/known_hosts' };
@@ -39,4 +39,53 @@ test('rsyncArgv refuses fields that would break the -e command or the source spe
   assert.throws(() => rsyncArgv({ host, identity: { ...identity, privateKeyPath: '/a b' }, dest: '/d' }), /identity\.privateKeyPath/);
   assert.throws(() => rsyncArgv({ host: { ...host, user: 'x;y' }, identity, dest: '/d' }), /host\.user/);
   assert.throws(() => rsyncArgv({ host: { ...host, sourcePath: 'rel' }, identity, dest: '/d' }), /host\.sourcePath/);
+});
+
+test('SourceListing: same digest for a copy and a dry run of the same tree; any attribute change differs', () => {
+  const copy = [
+    'NRLS|.d         |rwxr-xr-x|0|0|4096|2026/11/27-00:25:08|./',
+    'NRLS|cd+++++++++|rwxr-xr-x|0|0|4096|2026/11/27-00:25:08|a/',
+    'NRLS|>f+++++++++|rw-r--r--|0|0|3|2026/11/27-00:25:08|a/h',
+    '      3  42%    0.00kB/s    0:00:00 (xfr#1, to-chk=1/5)',
+    'NRLS|cL+++++++++|rwxrwxrwx|0|0|1|2026/11/27-00:25:08|a/l -> f',
+    'NRLS|hf+++++++++|rw-r--r--|0|0|3|2026/11/27-00:25:08|a/f => a/h',
+  ];
+  const dry = [
+    'NRLS|.d         |rwxr-xr-x|0|0|4096|2026/11/27-00:25:08|./',
+    'NRLS|.d         |rwxr-xr-x|0|0|4096|2026/11/27-00:25:08|a/',
+    'NRLS|hf         |rw-r--r--|0|0|3|2026/11/27-00:25:08|a/f',
+    'NRLS|hf         |rw-r--r--|0|0|3|2026/11/27-00:25:08|a/h => a/f',
+    'NRLS|.L         |rwxrwxrwx|0|0|1|2026/11/27-00:25:08|a/l -> f',
+    // What netroot added to the version is deleted by the comparison: not part of the source.
+    'NRLS|*deleting  |rw-r--r--|0|0|10|2026/11/27-00:30:00|etc/rwtab.d/netroot',
+  ];
+  const digest = (lines: string[]) => {
+    const l = new SourceListing();
+    const taken = lines.filter((x) => l.add(x)).length;
+    return { taken, count: l.count, digest: l.digest() };
+  };
+  const a = digest(copy);
+  const b = digest(dry);
+  assert.deepEqual([a.taken, a.count, b.taken, b.count], [5, 5, 6, 5]);
+  assert.equal(a.digest, b.digest);
+  assert.match(a.digest, /^sha256:[0-9a-f]{64}$/);
+  for (const [i, changed] of [
+    [2, 'NRLS|.f         |rw-r--r--|0|0|4|2026/11/27-00:25:08|a/h'],
+    [2, 'NRLS|.f         |rw-r--r--|0|0|3|2026/11/27-00:25:09|a/h'],
+    [2, 'NRLS|.f         |rw-------|0|0|3|2026/11/27-00:25:08|a/h'],
+    [2, 'NRLS|.f         |rw-r--r--|1000|0|3|2026/11/27-00:25:08|a/h'],
+    [4, 'NRLS|cL+++++++++|rwxrwxrwx|0|0|1|2026/11/27-00:25:08|a/l -> g'],
+  ] as const) {
+    const lines = [...copy];
+    lines[i] = changed;
+    assert.notEqual(digest(lines).digest, a.digest, changed);
+  }
+});
+
+test('rsyncArgv: listing and dry run flags', () => {
+  const argv = rsyncArgv({ host, identity, dest: '/v/root', listing: true, dryRun: true });
+  assert.ok(argv.includes('--info=progress2,name2') && argv.includes('-n'));
+  assert.ok(argv.some((a) => a.startsWith('--out-format=NRLS|%i|')));
+  const plain = rsyncArgv({ host, identity, dest: '/v/root' });
+  assert.ok(!plain.includes('-n') && !plain.some((a) => a.startsWith('--out-format')));
 });

@@ -2,6 +2,7 @@
  * rsync over the system OpenSSH client (argv built here, run through exports/runner.ts), and
  * the parser for `--info=progress2` lines.
  */
+import { createHash } from 'node:crypto';
 import type { GoldenHost, SshIdentity } from './types.js';
 
 /** Seed: `--exclude=/{proc,sys,dev,media,mnt,tmp,home,run,srv}/`. Written as `/dir/*` so the
@@ -22,6 +23,47 @@ export interface RsyncOptions {
   rsync?: string;
   /** Extra rsync arguments placed before the source (e.g. --bwlimit in tests). */
   extra?: readonly string[];
+  /** Print every item of the source, changed or not, as a listing line (see SourceListing). */
+  listing?: boolean;
+  /** -n: compare only, write nothing. */
+  dryRun?: boolean;
+}
+
+/** Listing lines start with this; the itemize flags come first (fixed width 11), the name last. */
+export const LISTING_PREFIX = 'NRLS|';
+const LISTING_FORMAT = `${LISTING_PREFIX}%i|%B|%U|%G|%l|%M|%n%L`;
+
+/**
+ * The golden tree's fingerprint, from rsync's own listing of the source (`listing: true`): name,
+ * type, permissions, numeric owner, size, mtime and symlink target of every item, in name order.
+ * Two runs over an unchanged tree give the same digest whether they copied (into an empty
+ * version) or only compared (-n against the last version). What rsync's quick check cannot see
+ * (content rewritten with the same size and mtime, xattr/ACL-only or hard-link-only changes) this
+ * cannot see either: a forced pull builds a version regardless.
+ */
+export class SourceListing {
+  private readonly items: string[] = [];
+
+  /** Takes a line of rsync output; false when it is not a listing line. */
+  add(line: string): boolean {
+    if (!line.startsWith(LISTING_PREFIX)) return false;
+    const flags = line.slice(LISTING_PREFIX.length, LISTING_PREFIX.length + 11);
+    // Deletions are the receiver's extra files (what netroot added), not the source's.
+    if (flags.startsWith('*deleting')) return true;
+    // Hard-link notes (" => other") depend on which name of a set rsync met first: not the tree's.
+    this.items.push(line.slice(LISTING_PREFIX.length + 12).replace(/ => .*$/, ''));
+    return true;
+  }
+
+  get count(): number {
+    return this.items.length;
+  }
+
+  digest(): string {
+    const h = createHash('sha256');
+    for (const i of [...this.items].sort()) h.update(i).update('\n');
+    return `sha256:${h.digest('hex')}`;
+  }
 }
 
 /** The `-e` command: netroot's key, known_hosts and strict checking; never a password prompt. */
@@ -58,7 +100,9 @@ export function rsyncArgv(o: RsyncOptions): string[] {
   const src = host.sourcePath.endsWith('/') ? host.sourcePath : `${host.sourcePath}/`;
   return [
     o.rsync ?? 'rsync',
-    '-aHAX', '--numeric-ids', '--delete', '--info=progress2', '--no-inc-recursive',
+    '-aHAX', '--numeric-ids', '--delete', o.listing ? '--info=progress2,name2' : '--info=progress2', '--no-inc-recursive',
+    ...(o.listing ? [`--out-format=${LISTING_FORMAT}`] : []),
+    ...(o.dryRun ? ['-n'] : []),
     ...(o.linkDest ? [`--link-dest=${o.linkDest}`] : []),
     ...SEED_EXCLUDES.map((d) => `--exclude=${d}/*`),
     ...(o.excludes ?? []).map((e) => `--exclude=${e}`),

@@ -5,16 +5,17 @@
  * included, leaves the version `failed` (tree removed, or kept with keepFailed) and never touches
  * other versions, so the active one keeps serving.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { runCommand, type Runner } from '../runner.js';
 import { openSession as defaultOpenSession, type GoldenSession } from '../golden/session.js';
-import { rsyncArgv, parseProgress2, type Progress } from '../golden/rsync.js';
+import { rsyncArgv, parseProgress2, SourceListing, type Progress } from '../golden/rsync.js';
 import type { GoldenHost, SshIdentity } from '../golden/types.js';
 import { makeStateless } from './stateless/make.js';
 import { newVersionName, validateImageName, validateVersionName, versionPaths } from './names.js';
 import { copyKernel, pickKernel } from './kernel.js';
 import { checkListing, chrootBuilder, goldenHostBuilder, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
-import { sha256File, writeManifest } from './manifest.js';
+import { readManifest, sha256File, writeManifest } from './manifest.js';
 import { removeVersionTree } from './tree.js';
 import type { PullLock, VersionStore } from './store.js';
 import type { ImageSettings, VersionRecord } from './types.js';
@@ -50,6 +51,12 @@ export interface PullOptions {
   rsyncExtra?: string[];
   /** Version name (default: a UTC timestamp). */
   version?: string;
+  /**
+   * When the golden tree and the settings are what `prev` was built from, build nothing and
+   * return `prev` with unchanged: true (a nightly re-pull must not push real rollback targets out
+   * of retention). The check is one rsync dry run against prev's root. Default false.
+   */
+  skipUnchanged?: boolean;
   now?: () => Date;
 }
 
@@ -69,7 +76,19 @@ export class PullBusyError extends Error {
 
 const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
 
-export async function pullVersion(o: PullOptions, hooks: PullHooks = {}): Promise<VersionRecord> {
+/** Bumped when the pipeline's steps change what they make of the same tree: old versions are rebuilt. */
+const PIPELINE_REVISION = 1;
+
+/** What besides the tree decides a version's content. */
+function settingsKey(o: PullOptions): string {
+  const { name: _name, ...settings } = o.image;
+  const key = JSON.stringify({ rev: PIPELINE_REVISION, settings, bootReport: o.bootReport, tools: o.tools ?? null, host: [o.host.address, o.host.sourcePath] });
+  return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+}
+
+export type PullResult = VersionRecord & { unchanged: boolean };
+
+export async function pullVersion(o: PullOptions, hooks: PullHooks = {}): Promise<PullResult> {
   const image = validateImageName(o.image.name);
   if (o.prev !== null) validateVersionName(o.prev);
   const release = o.lock ? await o.lock.tryAcquire(image) : null;
@@ -81,12 +100,45 @@ export async function pullVersion(o: PullOptions, hooks: PullHooks = {}): Promis
   }
 }
 
-async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Promise<VersionRecord> {
+/**
+ * The previous version, when the golden tree and the settings are still what it was built from;
+ * null when anything differs or cannot be told (then a normal pull follows).
+ */
+async function unchangedSince(o: PullOptions, hooks: PullHooks, image: string, versions: VersionRecord[], key: string): Promise<VersionRecord | null> {
+  const prev = versions.find((v) => v.version === o.prev && v.state === 'ready');
+  if (!prev) return null;
+  const paths = versionPaths(o.imagesDir, image, prev.version);
+  const m = await readManifest(paths.manifest);
+  if (!m?.source.fingerprint || m.settingsKey !== key) return null;
+  const listing = new SourceListing();
+  const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, excludes: o.image.excludes, extra: o.rsyncExtra, listing: true, dryRun: true });
+  try {
+    await (o.runner ?? runCommand)(argv, { timeoutMs: 0, signal: hooks.signal, okCodes: [0, 24], onLine: (line) => void listing.add(line) });
+  } catch (e) {
+    hooks.signal?.throwIfAborted();
+    hooks.log?.(`could not compare with ${prev.version} (${(e as Error).message.split('\n')[0]}): pulling in full`);
+    return null;
+  }
+  return listing.count > 0 && listing.digest() === m.source.fingerprint ? prev : null;
+}
+
+async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Promise<PullResult> {
   const log = hooks.log ?? (() => undefined);
   const progress = hooks.progress ?? (() => undefined);
   const runner = o.runner ?? runCommand;
   const now = (o.now ?? (() => new Date()))();
-  const existing = (await o.store.list(image)).map((v) => v.version);
+  const key = settingsKey(o);
+  const all = await o.store.list(image);
+  if (o.skipUnchanged && o.prev !== null) {
+    log(`comparing ${o.host.user}@${o.host.address}:${o.host.sourcePath} with version ${o.prev}`);
+    const same = await unchangedSince(o, hooks, image, all, key);
+    if (same) {
+      progress('rsync', DONE);
+      log(`the golden host and the image settings are unchanged since version ${same.version}: no new version (force a pull to build one anyway)`);
+      return { ...same, unchanged: true };
+    }
+  }
+  const existing = all.map((v) => v.version);
   const version = o.version !== undefined ? validateVersionName(o.version) : newVersionName(existing, now);
   const paths = versionPaths(o.imagesDir, image, version);
   const prevRoot = o.prev !== null ? versionPaths(o.imagesDir, image, o.prev).root : null;
@@ -106,12 +158,14 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     session.close(); // idle during a long rsync; reopened for the golden-host dracut step
     step = 'rsync';
     const linkDest = prevRoot && (await stat(prevRoot).then((s) => s.isDirectory(), () => false)) ? prevRoot : null;
-    const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: o.image.excludes, extra: o.rsyncExtra });
+    const source = new SourceListing();
+    const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: o.image.excludes, extra: o.rsyncExtra, listing: true });
     log(`rsync from ${o.host.user}@${o.host.address}:${o.host.sourcePath}${linkDest ? ` (unchanged files linked to ${o.prev})` : ''}`);
     // 24 = "some files vanished before they could be transferred": normal on a live system.
     await runner(argv, {
       timeoutMs: 0, signal: hooks.signal, okCodes: [0, 24],
       onLine: (line) => {
+        if (source.add(line)) return;
         const p = parseProgress2(line);
         if (p) progress('rsync', p);
         else log(line);
@@ -161,7 +215,8 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     step = 'manifest';
     await writeManifest(paths.manifest, {
       image, version, createdAt: rec.createdAt, kernel: kver,
-      source: { host: o.host.name, address: o.host.address, path: o.host.sourcePath },
+      source: { host: o.host.name, address: o.host.address, path: o.host.sourcePath, fingerprint: source.digest() },
+      settingsKey: key,
       previous: linkDest ? o.prev : null,
       initramfs: { builtOn: o.image.initramfs, dracutModules: listing.dracutModules },
       files: { 'boot/vmlinuz': await sha256File(paths.kernel), 'boot/initramfs.img': await sha256File(paths.initramfs) },
@@ -172,7 +227,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     session = null;
     await o.store.update(image, version, { state: 'ready', kernel: kver });
     log(`version ${version} ready`);
-    return { ...rec, state: 'ready', kernel: kver };
+    return { ...rec, state: 'ready', kernel: kver, unchanged: false };
   } catch (e) {
     session?.close();
     const err = new PullError(image, version, step, e);

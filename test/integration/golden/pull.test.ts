@@ -151,6 +151,48 @@ test('second pull after a change: unchanged files are hard links to v1, disk gro
   const total = all.split('\n').filter(Boolean).reduce((a, b) => a + Number(b), 0);
   assert.ok(unshared < 64 * 1024 && total > 256 * 1024, `unshared ${unshared} of ${total} bytes`);
 });
+test('re-pull of an unchanged host builds nothing; a change in a file, an owner or the settings, or force, builds a version', async () => {
+  const before = (await store.list('fixture')).length;
+  const logs: string[] = [];
+  const same = await pullVersion(opts({ version: 'same1', prev: v2, skipUnchanged: true }), { log: (l) => logs.push(l) });
+  assert.deepEqual([same.version, same.unchanged, same.state], [v2, true, 'ready']);
+  assert.equal((await store.list('fixture')).length, before);
+  assert.equal(await stat(versionPaths(imagesDir, 'fixture', 'same1').dir).catch(() => null), null);
+  assert.ok(logs.some((l) => /unchanged since version/.test(l)), logs.join('\n'));
+  // The manifest records what the check compares.
+  const m = JSON.parse(await readFile(versionPaths(imagesDir, 'fixture', v2).manifest, 'utf8'));
+  assert.match(m.source.fingerprint, /^sha256:[0-9a-f]{64}$/);
+  assert.match(m.settingsKey, /^sha256:[0-9a-f]{64}$/);
+  // Each change gives a new version; a pull right after it, with nothing more changed, gives none.
+  let prev = v2;
+  const made: string[] = [];
+  const changedBy = async (what: string, change: () => Promise<unknown>, over: Partial<Parameters<typeof opts>[0]> = {}) => {
+    await change();
+    const r = await pullVersion(opts({ version: `chg-${what}`, prev, skipUnchanged: true, ...over }));
+    assert.deepEqual([r.version, r.unchanged], [`chg-${what}`, false], what);
+    made.push(r.version);
+    const again = await pullVersion(opts({ version: `again-${what}`, prev: r.version, skipUnchanged: true, ...over }));
+    assert.deepEqual([again.version, again.unchanged], [r.version, true], `${what}, pulled again`);
+    prev = r.version;
+  };
+  const f = join(fixture, 'usr/share/data/new.txt');
+  // Same size and content, another mtime: what rsync itself would copy.
+  await changedBy('mtime', () => run('touch', ['-d', '2030-01-01 00:00:00', f]));
+  await changedBy('owner', () => run('chown', ['4242:4242', f]));
+  await changedBy('mode', () => run('chmod', ['0600', f]));
+  await changedBy('removed', () => unlink(join(fixture, 'usr/share/data/new.txt')));
+  await changedBy('settings', async () => undefined, { image: { ...image, statetab: ['/var/lib/other'] } });
+  // Forced (skipUnchanged off): a version even though nothing changed.
+  const forced = await pullVersion(opts({ version: 'forced', prev }));
+  assert.deepEqual([forced.version, forced.unchanged], ['forced', false]);
+  made.push('forced');
+  for (const v of made) {
+    await removeVersionTree(imagesDir, 'fixture', v);
+    await store.remove('fixture', v);
+  }
+  // Put the file back as v2 had it, for the tests below.
+  await writeFile(f, 'new file\n');
+});
 test('publish, rollback, pin and retention over the pulled versions; removal keeps others whole', async () => {
   await pullVersion(opts({ version: 'v3', prev: v2 }));
   const versions = await store.list('fixture');
