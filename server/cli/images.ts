@@ -147,13 +147,18 @@ export async function imageCommand(io: ImageCliIo, sub: string | undefined, name
       return 0;
     }
     case 'pull': {
-      const r = await api.call<{ job: { id: number } }>('POST', `/images/${need()}/pull`);
+      const r = await api.call<{ job: { id: number } }>('POST', `/images/${need()}/pull`, v.force ? { force: true } : undefined);
       if (!v.wait) {
         show(r, () => `pull started as job ${r.job.id}; follow it with: netroot job show ${r.job.id}\n`);
         return 0;
       }
       const j = await followJob(io, r.job.id);
-      show(j, () => (j.state === 'succeeded' ? `version ${String(j.result?.version)} is ready; publish it with: netroot image publish ${name} ${String(j.result?.version)}\n` : `pull ${j.state}: ${j.error ?? ''}\n`));
+      const human = () => {
+        if (j.state !== 'succeeded') return `pull ${j.state}: ${j.error ?? ''}\n`;
+        if (j.result?.unchanged === true) return `nothing changed on the golden host since version ${String(j.result.version)}: no new version (pull with --force to build one)\n`;
+        return `version ${String(j.result?.version)} is ready; publish it with: netroot image publish ${name} ${String(j.result?.version)}\n`;
+      };
+      show(j, human);
       return j.state === 'succeeded' ? 0 : 1;
     }
     case 'publish': {

@@ -45,7 +45,8 @@ usage: netroot <command> [options]
   golden prepare NAME [--apply]         dracut config for network roots (shown first)
   image list | show NAME | versions NAME
   image create NAME --host GOLDEN [--settings JSON]
-  image pull NAME [--wait]              new version from the golden host (progress bar)
+  image pull NAME [--wait] [--force]    new version from the golden host (progress bar); an
+                                        unchanged host gives none unless --force
   image publish NAME VERSION | rollback NAME [VERSION] | rm-version NAME VERSION
   job list [--image NAME] | show ID [--wait] | cancel ID
   token list
@@ -91,6 +92,7 @@ const OPTIONS = {
   host: { type: 'string' },
   settings: { type: 'string' },
   wait: { type: 'boolean' },
+  force: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];

@@ -202,8 +202,12 @@ export class ImageService {
     };
   }
 
-  /** Starts a pull job (one per image at a time). */
-  async pull(name: string, by: string | null): Promise<JobRecord> {
+  /**
+   * Starts a pull job (one per image at a time). Unless forced, a golden host unchanged since the
+   * version the pull would link to (same files, same settings) gives no new version: the job
+   * succeeds with `unchanged: true` and that version.
+   */
+  async pull(name: string, by: string | null, opts: { force?: boolean } = {}): Promise<JobRecord> {
     const i = await this.image(name);
     if (!i.host) throw invalid('host', `image ${name} has no golden host`);
     const host = await this.host(i.host);
@@ -228,6 +232,7 @@ export class ImageService {
               store: versions,
               bootReport: this.config.boot.serverAddress ? { server: this.config.boot.serverAddress, port: this.d.httpPort() } : null,
               keepFailed: this.config.images.keepFailed,
+              skipUnchanged: opts.force !== true,
               rsyncExtra: this.config.images.rsyncExtra,
               tools: {
                 ...(this.config.images.dracut ? { dracut: this.config.images.dracut } : {}),
@@ -236,13 +241,17 @@ export class ImageService {
             },
             { progress: (step, p) => ctx.progress(step, p), log: (l) => ctx.log(l), signal: ctx.signal },
           );
+          if (rec.unchanged) {
+            ctx.log(`version ${rec.version} is current: nothing changed on ${host.name} since it was pulled`);
+            return { version: rec.version, kernel: rec.kernel ?? null, unchanged: true };
+          }
           const size = await runCommand(['du', '-sb', join(this.imagesDir, name, rec.version)], { timeoutMs: 300_000 }).then(
             (r) => Number(r.stdout.split('\t')[0]),
             () => null,
           );
           if (size !== null) await this.d.store.versions.update(name, rec.version, { sizeBytes: size });
           ctx.log(`version ${rec.version} is ready (kernel ${rec.kernel ?? '?'}); publish it to boot nodes from it`);
-          return { version: rec.version, kernel: rec.kernel ?? null };
+          return { version: rec.version, kernel: rec.kernel ?? null, unchanged: false };
         } finally {
           await release();
         }

@@ -22,7 +22,11 @@ export function jobView(job, { onFinished } = {}) {
           )
         : null,
       j.state === 'failed' ? h('p', { class: 'form-error' }, j.error || 'failed') : null,
-      j.state === 'succeeded' && j.result?.version ? h('p', { class: 'small' }, 'Version ', h('span', { class: 'mono ver' }, String(j.result.version)), ' is ready.') : null,
+      j.state === 'succeeded' && j.result?.version
+        ? j.result.unchanged
+          ? h('p', { class: 'small' }, 'Nothing changed on the golden host since version ', h('span', { class: 'mono ver' }, String(j.result.version)), ': no new version.')
+          : h('p', { class: 'small' }, 'Version ', h('span', { class: 'mono ver' }, String(j.result.version)), ' is ready.')
+        : null,
       lines.length
         ? h('details', { open: j.state === 'failed' ? true : undefined }, h('summary', {}, `Job log (${lines.length} line${lines.length === 1 ? '' : 's'})`), h('pre', { class: 'code log' }, lines.join('\n')))
         : null,

@@ -123,7 +123,13 @@ export function renderImages(main) {
   function imageSection(img) {
     const body = h('div', {}, h('p', { class: 'muted' }, 'Loading versions…'));
     const jobBox = h('div', { class: 'jobs', 'aria-live': 'polite' });
-    const pull = session.canWrite ? h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now') : null;
+    // A pull of an unchanged golden host builds nothing unless forced (a rebuild, e.g. a new dracut).
+    const force = session.canWrite ? h('input', { type: 'checkbox', id: `force-${img.name}` }) : null;
+    const pull = session.canWrite
+      ? h('span', { class: 'pull' },
+          h('label', { class: 'small muted', for: `force-${img.name}`, title: 'Build a new version even if nothing changed on the golden host' }, force, ' rebuild if unchanged '),
+          h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now'))
+      : null;
     const summary = h('p', { class: 'muted small image-summary' });
     const drawSummary = (i) =>
       fill(summary,
@@ -158,7 +164,7 @@ export function renderImages(main) {
       setRunning(1);
       try {
         // 202 {job}: the job as queued; jobView polls it from there.
-        const r = await api('POST', `/images/${enc(img.name)}/pull`);
+        const r = await api('POST', `/images/${enc(img.name)}/pull`, force?.checked ? { force: true } : undefined);
         showJob(r.job);
       } catch (e) {
         banner(e instanceof ApiError && e.missingRoute ? 'Pulling images is not configured yet on this server.' : `Pull failed to start: ${e.message}`, 'error');

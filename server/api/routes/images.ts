@@ -217,12 +217,13 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
       method: 'post',
       path: '/images/{name}/pull',
       tag: 'images',
-      summary: 'Pull a new version from the golden host (a job: rsync, clean-up, read-only config, initramfs, checks)',
+      summary: 'Pull a new version from the golden host (a job: rsync, clean-up, read-only config, initramfs, checks); with nothing changed since the version it would link to, the job ends with unchanged: true and no new version, unless force is set',
       access: 'write',
       params: nameParams,
+      body: z.strictObject({ force: z.boolean().optional() }).optional(),
       responses: { 202: '{job}', 400: 'Image not ready to pull', 404: 'No such image', 409: 'A pull runs already, or the host key is not pinned' },
-      async handle({ params, token }) {
-        return { status: 202, body: { job: presentJob(await d.images.pull(params.name, token?.name ?? null)) } };
+      async handle({ params, token, body }) {
+        return { status: 202, body: { job: presentJob(await d.images.pull(params.name, token?.name ?? null, { force: body?.force === true })) } };
       },
     }),
     route({

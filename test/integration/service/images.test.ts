@@ -115,6 +115,18 @@ test('pull with a progress bar, publish, pull again, roll back; versions show wh
   assert.deepEqual(vs.map((v) => v.version), [v2, v3]);
   const audit = (await nr.api('GET', '/audit')).body.items as { path: string }[];
   assert.ok(audit.some((a) => a.path === '/api/v1/images/fixture/rollback'));
+  // Nothing changed on the golden host since v3: a pull builds nothing, --force builds anyway.
+  const same = await nr.cli(['image', 'pull', 'fixture', '--wait']);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, new RegExp(`nothing changed on the golden host since version ${v3}`));
+  const sameJson = await nr.cli(['image', 'pull', 'fixture', '--wait', '--json']);
+  assert.deepEqual([JSON.parse(sameJson.stdout).result.version, JSON.parse(sameJson.stdout).result.unchanged], [v3, true]);
+  assert.deepEqual(((await nr.api('GET', '/images/fixture/versions')).body.items as { version: string }[]).map((v) => v.version), [v2, v3]);
+  const forced = await nr.cli(['image', 'pull', 'fixture', '--wait', '--force', '--json']);
+  const v4 = JSON.parse(forced.stdout).result.version as string;
+  assert.equal(JSON.parse(forced.stdout).result.unchanged, false);
+  assert.notEqual(v4, v3);
+  assert.equal((await nr.api('POST', '/images/fixture/pull', { force: 'yes' })).status, 400, 'force must be a boolean');
 });
 
 test('a re-keyed golden host is refused until its new key is pinned; the active version keeps serving', async () => {
