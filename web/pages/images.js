@@ -125,10 +125,11 @@ export function renderImages(main) {
     const jobBox = h('div', { class: 'jobs', 'aria-live': 'polite' });
     // A pull of an unchanged golden host builds nothing unless forced (a rebuild, e.g. a new dracut).
     const force = session.canWrite ? h('input', { type: 'checkbox', id: `force-${img.name}` }) : null;
-    const pull = session.canWrite
+    const pull = session.canWrite ? h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now') : null;
+    const pullBox = pull
       ? h('span', { class: 'pull' },
           h('label', { class: 'small muted', for: `force-${img.name}`, title: 'Build a new version even if nothing changed on the golden host' }, force, ' rebuild if unchanged '),
-          h('button', { type: 'button', class: 'small', onclick: doPull }, 'Pull now'))
+          pull)
       : null;
     const summary = h('p', { class: 'muted small image-summary' });
     const drawSummary = (i) =>
@@ -138,7 +139,7 @@ export function renderImages(main) {
         i.host ? ['golden host ', h('a', { href: '#/golden' }, i.host)] : 'no golden host',
       );
     drawSummary(img);
-    const sec = h('section', { class: 'card image', 'aria-labelledby': `img-${img.name}` }, h('div', { class: 'page-head' }, h('h2', { id: `img-${img.name}` }, img.name), pull), summary, jobBox, body);
+    const sec = h('section', { class: 'card image', 'aria-labelledby': `img-${img.name}` }, h('div', { class: 'page-head' }, h('h2', { id: `img-${img.name}` }, img.name), pullBox), summary, jobBox, body);
 
     // One pull at a time per image: the button waits while one runs.
     let running = 0;
