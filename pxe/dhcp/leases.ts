@@ -95,8 +95,9 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async bind(mac: string, ip: string, pool: PoolRange, leaseSec: number, now: number): Promise<boolean> {
     if (!inRange(ip, pool) || !this.freeFor(ip, mac, now)) return false;
-    for (const l of [...this.byIp.values()]) {
-      if (l.mac === mac && l.ip !== ip && inRange(l.ip, pool)) this.byIp.delete(l.ip);
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const [other, l] of this.byIp) {
+      if (l.mac === mac && other !== ip && inRange(other, pool)) this.byIp.delete(other);
     }
     this.byIp.set(ip, { ip, mac, state: 'bound', expiresAt: now + leaseSec * 1000 });
     return true;

@@ -241,10 +241,8 @@ export class ImageService {
             },
             { progress: (step, p) => ctx.progress(step, p), log: (l) => ctx.log(l), signal: ctx.signal },
           );
-          if (rec.unchanged) {
-            ctx.log(`version ${rec.version} is current: nothing changed on ${host.name} since it was pulled`);
-            return { version: rec.version, kernel: rec.kernel ?? null, unchanged: true };
-          }
+          // pullVersion has logged why nothing was built.
+          if (rec.unchanged) return { version: rec.version, kernel: rec.kernel ?? null, unchanged: true };
           const size = await runCommand(['du', '-sb', join(this.imagesDir, name, rec.version)], { timeoutMs: 300_000 }).then(
             (r) => Number(r.stdout.split('\t')[0]),
             () => null,

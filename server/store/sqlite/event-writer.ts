@@ -35,7 +35,7 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
   let nextId = 1;
   let alive = true;
   let fallback: EventWrites | null = null;
-  let exited: Promise<void> = new Promise((resolve) => worker.once('exit', () => resolve()));
+  const exited: Promise<void> = new Promise((resolve) => worker.once('exit', () => resolve()));
   // Only a thread with work in hand keeps the process alive.
   worker.unref();
   const dead = (err: Error) => {
@@ -82,7 +82,6 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
       worker.ref();
       worker.postMessage({ op: 'close' });
       await exited;
-      exited = Promise.resolve();
     },
   };
 }
