@@ -59,3 +59,31 @@ test('a dead writer thread fails its pending writes loudly and later ones run on
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reply landing while terminate() waits keeps the process alive until the thread is gone (was: cancelledByParent)', async () => {
+  // The reply to an append arrived after terminate() began; the message handler unref'd the
+  // worker, the idle process ended before 'exit' was delivered, and the test runner cancelled
+  // the test with "Promise resolution is still pending but the event loop has already resolved".
+  const dir = mkdtempSync(join(tmpdir(), 'netroot-evw-'));
+  const path = join(dir, 'n.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  migrate(db);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const w = startEventWriter(path, db);
+      await w.append([ev('52:54:00:00:00:03', 'dhcp.ack', 1)]);
+      const pending = w.append([ev('52:54:00:00:00:03', 'dhcp.ack', 2)]);
+      // Block this thread long enough for the writer to commit and post its reply, so the reply
+      // is queued before the termination and delivered while terminate() waits.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 150);
+      await w.terminate();
+      const r = await pending.then((rows) => rows.length, (e: Error) => e.message);
+      assert.ok(r === 1 || /event writer thread/.test(String(r)), String(r));
+      assert.equal(w.threaded, false);
+    }
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

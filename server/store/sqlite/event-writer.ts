@@ -34,10 +34,21 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let alive = true;
+  // Set once close() or terminate() has begun: the thread is on its way out.
+  let stopping = false;
   let fallback: EventWrites | null = null;
   const exited: Promise<void> = new Promise((resolve) => worker.once('exit', () => resolve()));
-  // Only a thread with work in hand keeps the process alive.
-  worker.unref();
+  /**
+   * Only a thread with work in hand, or one being stopped, keeps the process alive. The second
+   * half matters: a reply that lands after terminate() began used to unref the worker while
+   * terminate() still waited for its 'exit', and an otherwise idle process then ended with the
+   * exit notification (and the caller's promise) never delivered.
+   */
+  const holdLoop = () => {
+    if (stopping || pending.size > 0) worker.ref();
+    else worker.unref();
+  };
+  holdLoop();
   const dead = (err: Error) => {
     if (!alive) return;
     alive = false;
@@ -48,7 +59,7 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
-    if (pending.size === 0) worker.unref();
+    holdLoop();
     if (r.ok) p.resolve(r.value);
     else p.reject(new Error(`event writer: ${r.error}`));
   });
@@ -62,7 +73,7 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      if (pending.size === 1) worker.ref();
+      holdLoop();
       worker.postMessage({ ...req, id });
     });
   };
@@ -73,15 +84,20 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
     append: (list) => call({ op: 'append', list }, (w) => w.append(list)),
     prune: (maxPerMac, olderThan) => call({ op: 'prune', maxPerMac, olderThan }, (w) => w.prune(maxPerMac, olderThan)),
     async terminate() {
-      worker.ref();
-      await worker.terminate();
+      stopping = true;
+      holdLoop();
+      const code = await worker.terminate();
+      // 'exit' has failed whatever was pending; this covers a thread that was already gone.
+      dead(new Error(`event writer thread exited (code ${code ?? 'unknown'})`));
     },
     async close() {
       if (!alive) return;
+      stopping = true;
+      holdLoop();
       // Messages are handled in order: every write sent before this one has its reply first.
-      worker.ref();
       worker.postMessage({ op: 'close' });
       await exited;
+      dead(new Error('event writer closed'));
     },
   };
 }
