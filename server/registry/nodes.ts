@@ -87,11 +87,22 @@ export class NodeRegistry {
   }
 
   private async checkImage(n: Pick<NodeFields, 'image' | 'pinnedVersion'>, at: string): Promise<void> {
-    if (n.pinnedVersion !== null && n.image === null) throw invalid(`${at}${at ? '.' : ''}pinnedVersion`, 'needs an image');
-    // Images are optional until the golden-host pipeline is in use: once any exist, a node must
-    // name one of them.
-    if (n.image !== null && (await this.store.images.count()) > 0 && !(await this.store.images.get(n.image))) {
-      throw invalid(`${at}${at ? '.' : ''}image`, `unknown image ${JSON.stringify(n.image)}`);
+    const pinField = `${at}${at ? '.' : ''}pinnedVersion`;
+    if (n.pinnedVersion !== null && n.image === null) throw invalid(pinField, 'needs an image');
+    // A node names an image that exists, or none (image: null registers it now and assigns the
+    // image later). A name accepted on trust only failed at boot time ("image X has no published
+    // version"), far from the typo that caused it.
+    if (n.image !== null && !(await this.store.images.get(n.image))) {
+      throw invalid(
+        `${at}${at ? '.' : ''}image`,
+        `unknown image ${JSON.stringify(n.image)}: create it first (netroot image create ${n.image} --host GOLDEN), or register the node without an image and set it later`,
+      );
+    }
+    if (n.image !== null && n.pinnedVersion !== null) {
+      // A pin is a canary on a version that can boot: one that exists and is ready.
+      const v = await this.store.versions.get(n.image, n.pinnedVersion);
+      if (!v) throw invalid(pinField, `image ${n.image} has no version ${JSON.stringify(n.pinnedVersion)}`);
+      if (v.state !== 'ready') throw invalid(pinField, `version ${n.image}/${n.pinnedVersion} is ${v.state}, not ready`);
     }
   }
 

@@ -120,16 +120,28 @@ describe('node registry API', () => {
     assert.equal((await nr.api('GET', `/nodes/${node(1).mac}`)).status, 404);
   });
 
-  test('unknown image refused once images exist', async () => {
-    assert.equal((await nr.api('POST', '/nodes', node(1, { image: 'anything' }))).status, 201, 'no images yet: free text');
+  test('unknown image refused with 400 naming image, even before any image exists', async () => {
+    const first = await nr.api('POST', '/nodes', node(1, { image: 'centos7' }));
+    assert.equal(first.status, 400, 'a typo or a missing image is refused at registration, not at boot');
+    assert.equal(first.body.error.field, 'image');
+    assert.match(first.body.error.message, /unknown image "centos7".*image create centos7/);
+    assert.equal((await nr.api('POST', '/nodes', node(1))).status, 201, 'no image: registered now, assigned later');
     assert.equal((await nr.api('POST', '/images', { name: 'centos7' })).status, 201);
     const r = await nr.api('POST', '/nodes', node(2, { image: 'debian' }));
     assert.equal(r.status, 400);
     assert.equal(r.body.error.field, 'image');
-    assert.equal((await nr.api('POST', '/nodes', node(2, { image: 'centos7', pinnedVersion: '3' }))).status, 201);
-    assert.equal((await nr.api('GET', '/nodes?image=centos7')).body.total, 1);
+    const pin = await nr.api('POST', '/nodes', node(2, { image: 'centos7', pinnedVersion: '3' }));
+    assert.equal(pin.status, 400, 'a pin names a ready version of the image');
+    assert.equal(pin.body.error.field, 'pinnedVersion');
+    assert.equal((await nr.api('POST', '/nodes', node(2, { image: 'centos7' }))).status, 201);
+    assert.equal((await nr.api('PATCH', `/nodes/${node(1).mac}`, { image: 'centos7' })).status, 200);
+    assert.equal((await nr.api('GET', '/nodes?image=centos7')).body.total, 2);
     const p = await nr.api('POST', '/nodes', node(3, { pinnedVersion: '3' }));
     assert.equal(p.body.error.field, 'pinnedVersion');
+    const imp = await nr.api('POST', '/nodes/import', [node(4), node(5, { image: 'nope' })]);
+    assert.equal(imp.status, 400);
+    assert.equal(imp.body.error.field, '[1].image');
+    assert.equal((await nr.api('GET', `/nodes/${node(4).mac}`)).status, 404, 'all or nothing');
   });
 
   test('unknown API route is a JSON 404', async () => {
