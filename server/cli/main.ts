@@ -271,6 +271,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
     if (e instanceof UsageError) return usage(err, e.message);
     if (e instanceof ApiError) {
       err(`netroot: ${e.message}${e.field && !e.message.includes(e.field) ? ` (${e.field})` : ''}\n`);
+      if (e.status === 401) err(`${tokenHint(v.token !== undefined ? 'flag' : env.NETROOT_TOKEN ? 'env' : null)}\n`);
       return e.status === 401 || e.status === 403 ? 3 : 1;
     }
     err(`netroot: ${(e as Error).message}\n`);
@@ -279,6 +280,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
 }
 
 class UsageError extends Error {}
+
+/** What a CLI user does about a 401: the API's message speaks HTTP, this one speaks CLI. */
+export function tokenHint(source: 'flag' | 'env' | null): string {
+  if (source === null) {
+    return 'netroot: no API token given: pass --token nrt_... or set NETROOT_TOKEN=nrt_... (on the server, `netroot token create NAME --local` makes one)';
+  }
+  const where = source === 'flag' ? '--token' : 'NETROOT_TOKEN';
+  return `netroot: the token given with ${where} was refused: check it, or make a new one on the server with \`netroot token create NAME --local\``;
+}
 
 function usage(err: (s: string) => void, msg: string): number {
   err(`netroot: ${msg}\nrun 'netroot --help' for usage\n`);

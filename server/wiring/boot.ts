@@ -81,7 +81,14 @@ export function createBoot(
 
   async function buildHandler(c: Config): Promise<FileHandler> {
     report = await discoverLoaders(Object.fromEntries(loaderSpecs(c).map((l) => [l.name, l.paths[0]!])));
-    for (const line of describeMissing(report)) log.warn(line);
+    if (tftpOn(c)) for (const line of describeMissing(report)) log.warn(line);
+    else if (report.missing.length) {
+      // Nothing serves loaders while TFTP is off (HTTP boot needs none): a fact, not a fault.
+      log.info(
+        { missing: report.missing.map((m) => m.name), packages: [...new Set(report.missing.map((m) => m.package))] },
+        'boot loaders not installed; only needed once TFTP serves them (netroot install brings their packages)',
+      );
+    }
     const root = c.tftp.root ?? join(c.dataDir, 'tftp');
     await mkdir(root, { recursive: true });
     const cache = new FileCache({ maxFileBytes: c.tftp.cacheMaxFileBytes, maxTotalBytes: c.tftp.cacheMaxTotalBytes });
@@ -142,11 +149,14 @@ export function createBoot(
     if (tftpProblem) return { status: 'down', detail: tftpProblem };
     return { status: 'ok', listen: `${config.tftp.listen}:${tftp?.address()?.port ?? config.tftp.port}`, transfers: tftp?.activeTransfers ?? 0 };
   });
-  deps.health.register('loaders', () => ({
-    status: report.missing.length ? 'degraded' : 'ok',
-    found: report.found.map((f) => f.name),
-    ...(report.missing.length ? { detail: describeMissing(report).join('; ') } : {}),
-  }));
+  deps.health.register('loaders', () => {
+    const found = report.found.map((f) => f.name);
+    if (!tftpOn(config)) {
+      const missing = report.missing.length ? `; not installed: ${report.missing.map((m) => m.name).join(', ')}` : '';
+      return { status: 'off', found, detail: `TFTP is off, so no loader is served${missing}` };
+    }
+    return { status: report.missing.length ? 'degraded' : 'ok', found, ...(report.missing.length ? { detail: describeMissing(report).join('; ') } : {}) };
+  });
   deps.metrics.gaugeFn('netroot_transfers_in_flight', 'Boot file transfers in progress', ['protocol'], (set) => {
     set({ protocol: 'tftp' }, tftp?.activeTransfers ?? 0);
     set({ protocol: 'http' }, httpInFlight);

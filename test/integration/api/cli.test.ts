@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
+import { freePort } from '../golden/sshd.js';
 
 /** Parses a --json answer, failing with the CLI's own words when there is none. */
 function json(r: { code: number; stdout: string; stderr: string }) {
@@ -56,6 +57,11 @@ describe('netroot CLI', () => {
     const noauth = await nr.cli(['node', 'list'], { token: 'nrt_wrong' });
     assert.equal(noauth.code, 3);
     assert.match(noauth.stderr, /unknown or revoked token/);
+    assert.match(noauth.stderr, /token given with NETROOT_TOKEN was refused/);
+    // A CLI user is told about --token and NETROOT_TOKEN, not about an HTTP header.
+    const none = await nr.cli(['node', 'list'], { token: '' });
+    assert.equal(none.code, 3);
+    assert.match(none.stderr, /no API token given: pass --token nrt_\.\.\. or set NETROOT_TOKEN/);
   });
 
   test('import CSV from a file and JSON from stdin, all or nothing', async () => {
@@ -97,6 +103,34 @@ describe('netroot CLI', () => {
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /store\s+ok/);
   });
+});
+
+test('a first start without boot loaders is healthy while TFTP is off, degraded once TFTP would serve them', async () => {
+  // This machine has the loader packages installed; point every loader at a missing file to be a
+  // fresh machine.
+  const loaders = Object.fromEntries(['undionly.kpxe', 'ipxe.efi', 'snponly.efi', 'pxelinux.0', 'ldlinux.c32'].map((n) => [n, `/nonexistent/${n}`]));
+  const nr = await startNetroot({ config: { boot: { loaders } } });
+  try {
+    const s = await nr.cli(['status']);
+    assert.equal(s.code, 0, `DHCP and TFTP are off by default: nothing is wrong\n${s.stdout}${s.stderr}`);
+    assert.match(s.stdout, /: ok \(up/);
+    assert.match(s.stdout, /loaders\s+off\s+TFTP is off, so no loader is served; not installed: undionly\.kpxe/);
+    assert.doesNotMatch(nr.proc.output(), /"level":40[^\n]*boot loader/, 'no warning about loaders nothing serves');
+    assert.match(nr.proc.output(), /boot loaders not installed; only needed once TFTP serves them/);
+  } finally {
+    await nr.stop();
+  }
+  const port = await freePort();
+  const on = await startNetroot({ dataDir: nr.dataDir, config: { boot: { loaders }, tftp: { enabled: true, listen: '127.0.0.1', port } } });
+  try {
+    const s = await on.cli(['status'], { token: nr.token });
+    assert.equal(s.code, 1, s.stdout);
+    assert.match(s.stdout, /loaders\s+degraded\s+boot loader undionly\.kpxe .*install Debian package ipxe/);
+    assert.match(on.proc.output(), /"level":40[^\n]*boot loader undionly\.kpxe/);
+  } finally {
+    await on.stop();
+    removeDir(nr.dataDir);
+  }
 });
 
 test('serve refuses a bad config naming the field', async () => {
