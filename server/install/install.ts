@@ -4,7 +4,7 @@
  * existing config is never overwritten); --dry-run prints the plan; --root DIR installs into a
  * tree (packages are then only listed).
  */
-import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runCommand, type Runner } from '../../exports/runner.js';
 import { exampleConfig } from './example.js';
@@ -28,6 +28,7 @@ export type Step =
   | { kind: 'dir'; path: string; mode: number }
   | { kind: 'file'; path: string; mode: number; content: string; overwrite: boolean }
   | { kind: 'include'; path: string; line: string }
+  | { kind: 'link'; path: string; target: string }
   | { kind: 'daemon-reload' };
 
 export function osFamily(osRelease: string): Family {
@@ -45,6 +46,8 @@ export function packagesFor(family: Family, nfs: NfsChoice): string[] {
 const CONFIG = '/etc/netroot/netroot.json';
 const DATA = '/var/lib/netroot';
 const UNIT = '/etc/systemd/system/netroot.service';
+/** The CLI on every admin's PATH (Debian and RHEL both have /usr/local/bin there). */
+const CLI_LINK = '/usr/local/bin/netroot';
 
 export function planInstall(o: InstallOptions, family: Family): Step[] {
   const writePaths = o.nfs === 'kernel' ? ['/etc/exports.d', '/var/lib/nfs'] : ['/etc/ganesha', '/run/ganesha'];
@@ -54,6 +57,7 @@ export function planInstall(o: InstallOptions, family: Family): Step[] {
     { kind: 'file', path: CONFIG, mode: 0o640, content: exampleConfig({ dataDir: DATA, nfsBackend: o.nfs }), overwrite: false },
     { kind: 'dir', path: DATA, mode: 0o750 },
     { kind: 'file', path: UNIT, mode: 0o644, content: renderUnit({ node: o.node, bin: o.bin, configPath: CONFIG, dataDir: DATA, writePaths }), overwrite: true },
+    { kind: 'link', path: CLI_LINK, target: o.bin },
   ];
   if (o.nfs === 'kernel') steps.push({ kind: 'dir', path: '/etc/exports.d', mode: 0o755 });
   else {
@@ -127,6 +131,27 @@ export async function install(o: InstallOptions): Promise<string[]> {
         act(`add ${s.line} to ${s.path}`, () => {
           mkdirSync(dirname(at(s.path)), { recursive: true });
           appendFileSync(at(s.path), `${cur && !cur.endsWith('\n') ? '\n' : ''}# Added by netroot install\n${s.line}\n`);
+        });
+    } else if (s.kind === 'link') {
+      const st = (() => {
+        try {
+          return lstatSync(at(s.path));
+        } catch {
+          return null;
+        }
+      })();
+      if (st?.isSymbolicLink() && readlinkSync(at(s.path)) === s.target) lines.push(`link present ${s.path} -> ${s.target}`);
+      else if (st && !st.isSymbolicLink()) lines.push(`kept ${s.path} (a file that is not netroot's link; netroot is at ${s.target})`);
+      else
+        act(`link ${s.path} -> ${s.target}`, () => {
+          mkdirSync(dirname(at(s.path)), { recursive: true });
+          const tmp = `${at(s.path)}.netroot-tmp`;
+          try {
+            symlinkSync(s.target, tmp);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          }
+          renameSync(tmp, at(s.path));
         });
     } else if (s.kind === 'daemon-reload') {
       if (!live) lines.push('skip systemctl daemon-reload (--root)');

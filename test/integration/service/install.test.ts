@@ -1,7 +1,7 @@
 /** `netroot install --root DIR`: files, idempotence, dry run, Ganesha include, and systemd-analyze verify on the unit. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -27,6 +27,9 @@ test('install into a temporary root: files, modes, idempotent, dry run changes n
     assert.equal(statSync(cfg).mode & 0o777, 0o640);
     assert.equal(statSync(join(root, 'var/lib/netroot')).mode & 0o777, 0o750);
     assert.ok(statSync(join(root, 'etc/exports.d')).isDirectory());
+    // The CLI goes on the PATH for good: /usr/local/bin/netroot -> this checkout's bin/netroot.js.
+    assert.equal(readlinkSync(join(root, 'usr/local/bin/netroot')), BIN);
+    assert.match(first.stdout, /^link \/usr\/local\/bin\/netroot -> /m);
     // The commented example is a valid config as it stands.
     const loaded = loadConfig({ path: cfg, env: {} });
     assert.equal(loaded.config.dataDir, '/var/lib/netroot');
@@ -37,6 +40,7 @@ test('install into a temporary root: files, modes, idempotent, dry run changes n
     const second = await netroot(['install', '--root', root]);
     assert.match(second.stdout, /kept \/etc\/netroot\/netroot\.json \(exists; not overwritten\)/);
     assert.match(second.stdout, /unchanged \/etc\/systemd\/system\/netroot\.service/);
+    assert.match(second.stdout, /link present \/usr\/local\/bin\/netroot/);
     assert.doesNotMatch(second.stdout, /^(create|update)/m);
     assert.match(readFileSync(cfg, 'utf8'), /"level": "debug"/);
   } finally {
