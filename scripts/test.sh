@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # netroot's whole test suite, on a fresh Debian 12 machine as root:
 #   1. installs the Debian packages the tests need (scripts/deps/*.txt) when missing,
-#   2. installs npm dependencies (npm ci) when node_modules is missing or stale,
-#   3. builds, then runs unit, integration and end-to-end tests with Node's test runner.
+#   2. installs npm dependencies (npm ci) when node_modules is missing or stale, and builds
+#      (scripts/setup.js, as npm start does),
+#   3. runs unit, integration and end-to-end tests, one file at a time, and prints each suite's time.
 # Pass suite names (unit, integration, e2e) or compiled test files to run only those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +30,6 @@ else
   echo "test: not root: Debian packages are not installed and namespace tests will fail" >&2
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
-npm run build --silent
+# npm ci when node_modules is missing or stale (with a clear error if a build tool is missing), then build.
+node scripts/setup.js
 node scripts/run-tests.js "${@:-all}"
