@@ -13,8 +13,10 @@ export function renderImages(main) {
   function createImage() {
     const input = h('input', { id: 'img-name', name: 'name', type: 'text', autocomplete: 'off', 'aria-describedby': 'img-name-help img-name-err' });
     const err = h('p', { id: 'img-name-err', class: 'field-error', hidden: true });
-    const hostSel = h('select', { id: 'img-host', name: 'host', 'aria-describedby': 'img-host-help' }, h('option', { value: '' }, 'None yet'));
-    const save = h('button', { type: 'submit', class: 'primary' }, 'Create');
+    // Disabled until the hosts are listed: a quick Create must not make an image without its host.
+    const none = h('option', { value: '' }, 'Loading golden hosts…');
+    const hostSel = h('select', { id: 'img-host', name: 'host', 'aria-describedby': 'img-host-help', disabled: true }, none);
+    const save = h('button', { type: 'submit', class: 'primary', disabled: true }, 'Create');
     const cancel = h('button', { type: 'button' }, 'Cancel');
     const form = h(
       'form',
@@ -31,7 +33,12 @@ export function renderImages(main) {
         for (const g of r.items) hostSel.append(h('option', { value: g.name }, `${g.name} (${g.address}${g.pinned ? '' : ', key not pinned'})`));
         if (r.items.length === 1) hostSel.value = r.items[0].name;
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => {
+        none.textContent = 'None yet';
+        hostSel.disabled = false;
+        save.disabled = false;
+      });
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       err.hidden = true;

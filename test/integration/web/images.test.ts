@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -136,6 +136,8 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await page.getByRole('button', { name: 'New image' }).click();
     const dlg = page.locator('dialog#image-form');
     await dlg.getByLabel('Name').fill('fixture');
+    // The host list loads after the dialog opens; the field is disabled until then.
+    await dlg.locator('#img-host:enabled').waitFor();
     assert.equal(await dlg.getByLabel('Golden host').inputValue(), 'golden1', 'the only host is chosen');
     await dlg.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { name: 'fixture' }).waitFor();
@@ -231,7 +233,11 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     }
     await page.locator('h1 .badge.st-booting').waitFor();
     assert.equal(await page.locator('.steps li.done').count(), 3, 'iPXE script, kernel, initramfs');
-    const booted = await fetch(`${nr.url}/boot/${A}/booted`, { method: 'POST' });
+    // The report comes from this test, not from the node's address: it carries the token the
+    // boot left in the node's state directory, as the image's unit does then.
+    const token = readFileSync(join(nr.dataDir, 'state', 'canary.lab.example', '.netroot-boot-token'), 'utf8').trim();
+    const version = / netroot\.version=(\S+) /.exec(text)![1]!;
+    const booted = await fetch(`${nr.url}/boot/${A}/booted?image=fixture&version=${version}`, { method: 'POST', headers: { 'x-netroot-boot-token': token } });
     assert.equal(booted.status, 204);
     await page.locator('#timeline li[data-kind="booted"]').waitFor();
     await page.locator('h1 .badge.st-booted').waitFor();
