@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { bootState } from './boot-state.js';
 import type { BootStatus } from '../store/types.js';
 
-const st = (o: Partial<BootStatus>): BootStatus => ({ mac: 'm', lastId: 1, lastKind: 'dhcp.ack', lastAt: 1000, startedAt: null, bootedAt: null, image: null, version: null, ...o });
+const st = (o: Partial<BootStatus>): BootStatus => ({ mac: 'm', lastId: 1, lastKind: 'dhcp.ack', lastAt: 1000, startedAt: null, bootedAt: null, image: null, version: null, runningImage: null, runningVersion: null, ...o });
 
 test('boot state from the timeline summary', () => {
   assert.equal(bootState(undefined, 5000, 600), 'never');

@@ -81,9 +81,31 @@ export interface DiscoveredRecord extends Discovery {
 export interface DiscoveredRepo {
   /** Insert or refresh (last seen, count, latest details). Returns true when the MAC is new. */
   upsert(d: Discovery, at: number): Promise<boolean>;
+  /** Many sightings in one transaction (off the event loop where the store can); isNew for each. */
+  upsertMany(list: { d: Discovery; at: number }[]): Promise<boolean[]>;
   get(mac: string): Promise<DiscoveredRecord | null>;
   list(limit: number, offset: number): Promise<Page<DiscoveredRecord>>;
   delete(mac: string): Promise<boolean>;
+  /** Drops MACs not seen since olderThan and the least recently seen past maxRows; returns how many. */
+  prune(maxRows: number, olderThan: number): Promise<number>;
+}
+
+/** A refused request from the node network (see pxe/boot/events.ts SecurityEvent). */
+export interface SecurityRecord {
+  id: number;
+  at: number;
+  kind: string;
+  mac: string | null;
+  client: string;
+  detail: Record<string, unknown>;
+}
+
+export interface SecurityRepo {
+  /** Appends, keeping the newest maxRows. */
+  append(list: Omit<SecurityRecord, 'id'>[], maxRows: number): Promise<void>;
+  /** Newest first; before: only ids below it. */
+  list(q: { limit: number; before?: number }): Promise<SecurityRecord[]>;
+  count(): Promise<number>;
 }
 
 export interface EventRecord {
@@ -106,6 +128,9 @@ export interface BootStatus {
   /** Image and version the last boot was served (null until a boot file event names them). */
   image: string | null;
   version: string | null;
+  /** Image and version the node last reported running (its "booted" report, from its command line). */
+  runningImage: string | null;
+  runningVersion: string | null;
 }
 
 export interface EventRepo {
@@ -116,7 +141,10 @@ export interface EventRepo {
   statusFor(macs: string[]): Promise<Map<string, BootStatus>>;
   /** Every MAC's boot status. */
   statusAll(): Promise<BootStatus[]>;
-  /** Versions of an image that some node booted last (retention keeps them). */
+  /**
+   * Versions of an image that a registered node may still run (retention keeps them): the one
+   * its last boot fetched and the one it last reported running.
+   */
   versionsBooted(image: string): Promise<string[]>;
   /** Times of `booted` events since a moment (for boots-per-hour). */
   bootedSince(since: number): Promise<number[]>;
@@ -264,6 +292,7 @@ export interface Store {
   goldenHosts: GoldenHostRepo;
   jobs: JobRepo;
   audit: AuditRepo;
+  security: SecurityRepo;
   /** DHCP dynamic pool leases (pxe/dhcp's LeaseStore contract). */
   leases: LeaseStore;
   /** A quick liveness check for health reports. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Discovery } from '../../../pxe/boot/events.js';
-import type { DiscoveredRecord, DiscoveredRepo } from '../types.js';
+import type { DiscoveredRecord, DiscoveredRepo, SecurityRepo } from '../types.js';
+import type { AsyncEventWrites } from './events.js';
 
 interface Row {
   mac: string;
@@ -28,40 +29,17 @@ const fromRow = (r: Row): DiscoveredRecord => ({
   seenCount: r.seen_count,
 });
 
-export function sqliteDiscovered(db: Database.Database): DiscoveredRepo {
-  const exists = db.prepare<[string], { mac: string }>('SELECT mac FROM discovered WHERE mac = ?');
-  // A later packet refreshes what it knows; what it does not carry (e.g. an HTTP request has no
-  // arch) keeps the earlier value.
-  const upsert = db.prepare(
-    `INSERT INTO discovered (mac, arch, vendor_class, user_class, uuid, relay, via, first_seen, last_seen)
-     VALUES (@mac, @arch, @vendor_class, @user_class, @uuid, @relay, @via, @at, @at)
-     ON CONFLICT(mac) DO UPDATE SET
-       arch = coalesce(excluded.arch, arch), vendor_class = coalesce(excluded.vendor_class, vendor_class),
-       user_class = coalesce(excluded.user_class, user_class), uuid = coalesce(excluded.uuid, uuid),
-       relay = coalesce(excluded.relay, relay), via = excluded.via, last_seen = excluded.last_seen,
-       seen_count = seen_count + 1`,
-  );
+export function sqliteDiscovered(db: Database.Database, writes: AsyncEventWrites): DiscoveredRepo {
   const get = db.prepare<[string], Row>('SELECT * FROM discovered WHERE mac = ?');
   const list = db.prepare<[number, number], Row>('SELECT * FROM discovered ORDER BY last_seen DESC, mac LIMIT ? OFFSET ?');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM discovered');
   const del = db.prepare<[string]>('DELETE FROM discovered WHERE mac = ?');
-  const tx = db.transaction((d: Discovery, at: number) => {
-    const isNew = !exists.get(d.mac);
-    upsert.run({
-      mac: d.mac,
-      arch: d.arch,
-      vendor_class: d.vendorClass,
-      user_class: d.userClass,
-      uuid: d.uuid,
-      relay: d.relay,
-      via: d.via,
-      at,
-    });
-    return isNew;
-  });
   return {
     async upsert(d, at) {
-      return tx(d, at);
+      return (await writes.discover([{ d, at }]))[0]!;
+    },
+    async upsertMany(items) {
+      return items.length ? writes.discover(items) : [];
     },
     async get(mac) {
       const r = get.get(mac);
@@ -72,6 +50,27 @@ export function sqliteDiscovered(db: Database.Database): DiscoveredRepo {
     },
     async delete(mac) {
       return del.run(mac).changes > 0;
+    },
+    async prune(maxRows, olderThan) {
+      return writes.pruneDiscovered(maxRows, olderThan);
+    },
+  };
+}
+
+export function sqliteSecurity(db: Database.Database, writes: AsyncEventWrites): SecurityRepo {
+  const page = db.prepare<[number, number], { id: number; at: number; kind: string; mac: string | null; client: string; detail: string }>(
+    'SELECT * FROM security_events WHERE id < ? ORDER BY id DESC LIMIT ?',
+  );
+  const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM security_events');
+  return {
+    async append(list, maxRows) {
+      if (list.length) await writes.security(list, maxRows);
+    },
+    async list({ limit, before }) {
+      return page.all(before ?? Number.MAX_SAFE_INTEGER, limit).map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
+    },
+    async count() {
+      return count.get()!.n;
     },
   };
 }

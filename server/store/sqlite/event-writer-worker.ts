@@ -1,6 +1,7 @@
 /**
  * The event writer thread (see event-writer.ts): its own connection to the store's file, the
- * event table's write transactions, one request at a time in arrival order.
+ * hot write transactions (events, discovered list, security log), one request at a time in
+ * arrival order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -20,7 +21,9 @@ parentPort!.on('message', (m: WriterRequest | { op: 'close' }) => {
   }
   let reply: WriterReply;
   try {
-    reply = m.op === 'append' ? { id: m.id, ok: true, value: writes.append(m.list) } : { id: m.id, ok: true, value: writes.prune(m.maxPerMac, m.olderThan) };
+    const f = writes[m.name] as (...args: unknown[]) => unknown;
+    if (typeof f !== 'function') throw new Error(`unknown write ${String(m.name)}`);
+    reply = { id: m.id, ok: true, value: f(...m.args) };
   } catch (e) {
     reply = { id: m.id, ok: false, error: (e as Error).message };
   }

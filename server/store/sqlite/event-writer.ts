@@ -11,10 +11,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { EventRecord } from '../types.js';
 import { eventWrites, type AsyncEventWrites, type EventWrites } from './events.js';
 
-type Request = { op: 'append'; list: Omit<EventRecord, 'id'>[] } | { op: 'prune'; maxPerMac: number; olderThan: number };
+/** One of EventWrites' methods by name, with its arguments (structured-clone-able). */
+type Request = { [K in keyof EventWrites]: { op: 'call'; name: K; args: Parameters<EventWrites[K]> } }[keyof EventWrites];
 export type WriterRequest = Request & { id: number };
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
@@ -65,13 +65,15 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
   });
   worker.on('error', (e) => dead(new Error(`event writer thread failed: ${e.message}`)));
   worker.on('exit', (code) => dead(new Error(`event writer thread exited (code ${code})`)));
-  const call = <T>(req: Request, local: (w: EventWrites) => T): Promise<T> => {
+  const call = <K extends keyof EventWrites>(name: K, args: Parameters<EventWrites[K]>): Promise<ReturnType<EventWrites[K]>> => {
     if (!alive) {
       fallback ??= eventWrites(db);
-      return Promise.resolve().then(() => local(fallback!));
+      const w = fallback;
+      return Promise.resolve().then(() => (w[name] as (...a: Parameters<EventWrites[K]>) => ReturnType<EventWrites[K]>)(...args));
     }
+    const req = { op: 'call', name, args } as Request;
     const id = nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReturnType<EventWrites[K]>>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       holdLoop();
       worker.postMessage({ ...req, id });
@@ -81,8 +83,11 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
     get threaded() {
       return alive;
     },
-    append: (list) => call({ op: 'append', list }, (w) => w.append(list)),
-    prune: (maxPerMac, olderThan) => call({ op: 'prune', maxPerMac, olderThan }, (w) => w.prune(maxPerMac, olderThan)),
+    append: (list) => call('append', [list]),
+    prune: (maxPerMac, olderThan) => call('prune', [maxPerMac, olderThan]),
+    discover: (list) => call('discover', [list]),
+    pruneDiscovered: (maxRows, olderThan) => call('pruneDiscovered', [maxRows, olderThan]),
+    security: (list, maxRows) => call('security', [list, maxRows]),
     async terminate() {
       stopping = true;
       holdLoop();

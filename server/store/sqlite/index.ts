@@ -4,8 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../types.js';
 import { migrate } from './migrations.js';
-import { sqliteDiscovered } from './discovered.js';
-import { sqliteEvents } from './events.js';
+import { sqliteDiscovered, sqliteSecurity } from './discovered.js';
+import { localWrites, sqliteEvents } from './events.js';
 import { sqliteImages, sqliteVersions } from './images.js';
 import { sqliteGoldenHosts } from './golden.js';
 import { sqliteAudit, sqliteJobs } from './jobs.js';
@@ -38,19 +38,21 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
   const schemaVersion = migrate(db);
   const ping = db.prepare('SELECT 1');
   const writer = path !== ':memory:' && (opts.eventWriterThread ?? true) ? startEventWriter(path, db) : undefined;
+  const writes = writer ?? localWrites(db);
   return {
     kind: 'sqlite',
     db,
     schemaVersion,
     nodes: sqliteNodes(db, now),
-    discovered: sqliteDiscovered(db),
-    events: sqliteEvents(db, writer),
+    discovered: sqliteDiscovered(db, writes),
+    events: sqliteEvents(db, writes),
     tokens: sqliteTokens(db, now),
     images: sqliteImages(db, now),
     versions: sqliteVersions(db),
     goldenHosts: sqliteGoldenHosts(db, now),
     jobs: sqliteJobs(db, now),
     audit: sqliteAudit(db),
+    security: sqliteSecurity(db, writes),
     leases: sqliteLeases(db),
     async ping() {
       ping.get();

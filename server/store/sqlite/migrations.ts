@@ -147,6 +147,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_at ON audit(at);
   `,
+  // 3: the version a node runs (its own "booted" report), apart from the one its last boot fetched;
+  // refused requests from the node network
+  `
+  ALTER TABLE boot_status ADD COLUMN running_image TEXT;
+  ALTER TABLE boot_status ADD COLUMN running_version TEXT;
+
+  CREATE TABLE security_events (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    mac    TEXT,
+    client TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX security_events_at ON security_events(at);
+  `,
 ];
 
 /** Applies pending migrations; returns the schema version reached. */
