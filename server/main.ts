@@ -76,7 +76,18 @@ export async function startService(initial: Config, opts: StartOptions): Promise
   try {
     const tokens = new TokenService(store);
     const registry = new NodeRegistry(store);
-    const recorder = new BootRecorder(store, log, config.events);
+    const ev = config.events;
+    const recorder = new BootRecorder(store, log, {
+      maxPerNode: ev.maxPerNode,
+      maxAgeDays: ev.maxAgeDays,
+      discoveredMax: ev.discoveredMax,
+      discoveredMaxAgeDays: ev.discoveredMaxAgeDays,
+      securityMax: ev.securityMax,
+      eventsPerMacBurst: ev.perMacPerMin,
+      eventsPerMacPerMin: ev.perMacPerMin,
+      discoveriesPerSourceBurst: ev.discoveriesPerSourcePerMin,
+      discoveriesPerSourcePerMin: ev.discoveriesPerSourcePerMin,
+    });
     closers.push(() => recorder.close());
     await recorder.prune();
     const health = new Health();
@@ -92,22 +103,35 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       opts.onAdminToken?.(admin);
     }
 
+    let boundPort = config.http.port;
     const metrics = new Metrics();
     metrics.follow(recorder.bus, store);
+    metrics.counterFn('netroot_recorder_dropped_total', 'Events and discoveries not recorded, by limit reached', ['reason'], () =>
+      Object.entries(recorder.dropped).map(([reason, value]) => ({ labels: { reason }, value })),
+    );
     metrics.gaugeFn('netroot_discovered_macs', 'Unregistered MACs in the discovered list', [], async (set) => set({}, (await store.discovered.list(1, 0)).total));
     metrics.gaugeFn('netroot_nodes', 'Registered nodes', [], async (set) => set({}, await store.nodes.count()));
 
     const directory = storeDirectory(store, { imagesDir: join(config.dataDir, 'images') });
     const dhcp = createDhcp(config, { store, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
-    const boot = createBoot(config, { store, registry, directory, events: recorder.sink, discoveries: recorder.discovery, log, health, metrics });
+    const boot = createBoot(config, {
+      store, registry, directory, events: recorder.sink, discoveries: recorder.discovery, security: recorder.securitySink, log, health, metrics, httpPort: () => boundPort,
+    });
     closers.push(() => boot.close());
     const nfs = createNfs(config, { store, registry, log, health, metrics });
     closers.push(() => nfs.close());
     const jobs = new JobRunner(store, log.child({ part: 'jobs' }));
     await jobs.recover();
     closers.push(() => jobs.close());
-    const images = new ImageService(config, { store, jobs, log: log.child({ part: 'images' }), onPublished: () => nfs.schedule(), httpPort: () => boundPort });
-    let boundPort = config.http.port;
+    const images = new ImageService(config, {
+      store,
+      jobs,
+      log: log.child({ part: 'images' }),
+      onPublished: () => nfs.schedule(),
+      httpPort: () => boundPort,
+      // Retention reads which versions nodes fetched and run from the timeline: write what is queued first.
+      beforeRetention: () => recorder.flush(),
+    });
     let sshProblem: string | null = null;
     await images.init().catch((err: unknown) => {
       sshProblem = `SSH key pair: ${(err as Error).message}`;
@@ -183,10 +207,14 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       },
     );
     const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.http.port, config.http.listen, () => resolve(s));
-      s.once('error', reject);
+      // Express 5 calls this back with the error when listening fails (EADDRINUSE...).
+      const s = app.listen(config.http.port, config.http.listen, (err?: Error) => {
+        if (err) reject(new Error(`http: cannot listen on ${config.http.listen}:${config.http.port}: ${err.message}`));
+        else resolve(s);
+      });
     });
     server.keepAliveTimeout = 65_000;
+    server.maxConnections = config.http.maxConnections;
     boundPort = (server.address() as AddressInfo).port;
     closers.push(
       () =>

@@ -24,6 +24,7 @@ export class Metrics {
   readonly dhcpEvents = new Counter({ name: 'netroot_dhcp_events_total', help: 'DHCP events on node timelines, by kind', labelNames: ['kind'], registers: [this.registry] });
   readonly exportApplies = new Counter({ name: 'netroot_export_applies_total', help: 'NFS export table applies, by result', labelNames: ['backend', 'result'], registers: [this.registry] });
   readonly discoveredNew = new Counter({ name: 'netroot_discovered_macs_total', help: 'Unregistered MACs seen for the first time', registers: [this.registry] });
+  readonly security = new Counter({ name: 'netroot_security_events_total', help: 'Requests from the node network refused as security events, by kind', labelNames: ['kind'], registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'netroot_process_' });
@@ -60,6 +61,7 @@ export class Metrics {
 
   /** Follows the recorder: every boot event updates the counters. */
   follow(bus: EventEmitter<RecorderEvents>, store: Store): void {
+    bus.on('security', (e) => this.security.inc({ kind: e.kind }));
     bus.on('discovered', (_d, isNew) => {
       if (isNew) this.discoveredNew.inc();
     });

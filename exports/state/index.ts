@@ -2,3 +2,4 @@
 export { StateDirectories, ARCHIVE_DIR, type ArchivedDir, type CreateResult, type CreateStateOptions, type StateDirsOptions } from './dirs.js';
 export { StateDirError, type StateErrorCode } from './errors.js';
 export type { Usage } from './walk.js';
+export { BOOT_TOKEN_FILE, writeBootToken } from './boot-token.js';

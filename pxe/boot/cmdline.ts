@@ -22,6 +22,8 @@ export interface CmdlineOptions {
   initrdName?: string | null;
   /** Longest command line accepted (x86 COMMAND_LINE_SIZE is 2048). Default 2048. */
   maxLength?: number;
+  /** host:port the node reports "booted" to (netroot.server=); the image's booted.conf otherwise. */
+  reportTo?: string;
 }
 
 export class KernelArgsError extends Error {
@@ -34,9 +36,19 @@ export class KernelArgsError extends Error {
   }
 }
 
-/** Keys netroot sets itself. Linux treats '-' and '_' in parameter names alike. */
-/** Keys netroot sets on every command line; image or node args may not give them. */
-export const RESERVED_KERNEL_KEYS = ['root', 'nfsroot', 'netroot', 'ip', 'BOOTIF', 'initrd', 'rd.neednet', 'ro', 'rw'] as const;
+/**
+ * Keys netroot sets on every command line; image or node args may not give them. Linux treats
+ * '-' and '_' in parameter names alike. The netroot.* keys tell the node who it is and what it
+ * booted, read by the image's units (portable readonly-root, booted report):
+ *   netroot.fqdn     the registered FQDN: the state directory's name, whatever DHCP said
+ *   netroot.image    image name and version of this boot (one boot = one version), reported
+ *   netroot.version  back with "booted" so netroot knows which version the node runs
+ *   netroot.server   host:port of netroot's HTTP server, where the report goes
+ */
+export const RESERVED_KERNEL_KEYS = [
+  'root', 'nfsroot', 'netroot', 'ip', 'BOOTIF', 'initrd', 'rd.neednet', 'ro', 'rw',
+  'netroot.fqdn', 'netroot.image', 'netroot.version', 'netroot.server',
+] as const;
 const RESERVED = new Set(RESERVED_KERNEL_KEYS.map(keyOf));
 
 function keyOf(token: string): string {
@@ -90,6 +102,15 @@ export function kernelCmdline(target: { node: BootNode; image: BootImage }, serv
   own.push(`root=${opts.nfs ?? 'nfs'}:${server}:${image.rootPath}${nfsOptions ? `:${nfsOptions}` : ''}`, 'ro', 'ip=dhcp');
   if (opts.ip === 'bootif') own.push(`BOOTIF=${pxelinuxName(node.mac)}`);
   own.push('rd.neednet=1');
+  if (!/^[a-z0-9.-]+$/.test(node.fqdn)) throw new KernelArgsError('node.fqdn', `not a host name: ${JSON.stringify(node.fqdn)}`);
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(image.name) || !/^[a-z0-9][a-z0-9._-]*$/.test(image.version)) {
+    throw new KernelArgsError('image', `image or version name not plain: ${JSON.stringify(`${image.name}/${image.version}`)}`);
+  }
+  own.push(`netroot.fqdn=${node.fqdn}`, `netroot.image=${image.name}`, `netroot.version=${image.version}`);
+  if (opts.reportTo !== undefined) {
+    if (!/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(opts.reportTo)) throw new KernelArgsError('reportTo', `not host:port: ${JSON.stringify(opts.reportTo)}`);
+    own.push(`netroot.server=${opts.reportTo}`);
+  }
   const merged = mergeArgs(parseKernelArgs('image.kernelArgs', image.kernelArgs), parseKernelArgs('node.kernelArgs', node.kernelArgs));
   const line = [...own, ...merged].join(' ');
   const max = opts.maxLength ?? 2048;

@@ -20,7 +20,11 @@ export function decideBoot(mac: string, target: BootTarget | null): BootDecision
     return { boot: false, reason: 'disabled', mac, node, message: `node ${node.fqdn} (${mac}) is disabled` };
   }
   if (!image) {
-    const what = node.image ? `image ${node.image} has no published version` : 'no image is assigned';
+    const what = !node.image
+      ? 'no image is assigned'
+      : target.requestedVersion !== undefined
+        ? `version ${target.requestedVersion} of image ${node.image} is not available (removed or not ready): fetch the boot script again`
+        : `image ${node.image} has no published version`;
     return { boot: false, reason: 'no-image', mac, node, message: `node ${node.fqdn} (${mac}): ${what}` };
   }
   return { boot: true, node, image };

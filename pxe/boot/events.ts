@@ -18,6 +18,8 @@ export const BootEventKind = {
   HttpInitrd: 'http.initrd',
   HttpFile: 'http.file',
   Booted: 'booted',
+  /** The node fetched its boot script from an address other than its registered one. */
+  BootAddress: 'boot.address',
 } as const;
 export type BootEventKind = (typeof BootEventKind)[keyof typeof BootEventKind];
 
@@ -40,5 +42,34 @@ export interface Discovery {
   uuid: string | null;
   relay: string | null;
   via: 'dhcp' | 'http' | 'tftp';
+  /** Address of the HTTP/TFTP client that named the MAC (rate limits are per source). */
+  source?: string;
 }
 export type DiscoverySink = (d: Discovery) => void;
+
+/**
+ * Something from the node network netroot refused as a possible attack or misconfiguration: a
+ * "booted" report from an address that is not the node's, without its boot token. Kept apart
+ * from boot timelines (bounded, see the server's security log).
+ */
+export interface SecurityEvent {
+  kind: 'report.refused';
+  /** The MAC the request named (normalised), or null when it named none. */
+  mac: string | null;
+  /** Address the request came from. */
+  client: string;
+  detail: Record<string, unknown>;
+}
+export type SecuritySink = (e: SecurityEvent) => void;
+
+/**
+ * Per-boot secrets for "booted" reports that do not come from the node's registered address. The
+ * server gives each boot a token and writes it where only that node can read it (its own state
+ * directory, exported to its address alone); the node sends it back with its report.
+ */
+export interface BootTokens {
+  /** A token for this node's boot (reused for a short while: script fetches are unauthenticated). */
+  issue(node: { mac: string; fqdn: string; stateMode?: 'nfs' | 'local' }): Promise<void>;
+  /** Whether token is one netroot issued for this MAC's current or previous boot. */
+  verify(mac: string, token: string): boolean;
+}

@@ -34,23 +34,37 @@ export function bootUrl(baseUrl: string, mac: string, file: string): string {
   return `${bootBase(baseUrl)}/boot/${mac}/${file}`;
 }
 
+/**
+ * URL of a file of one image version for a node: /boot/<mac>/<version>/vmlinuz. The version is
+ * fixed when the script is made and carried in every URL of that boot (one boot = one version).
+ */
+export function versionFileUrl(baseUrl: string, mac: string, version: string, file: string): string {
+  return bootUrl(baseUrl, mac, `${encodeURIComponent(version)}/${file}`);
+}
+
 /** The script for a node that boots, or the short "why not" script (prints and exits). */
 export function renderIpxeScript(d: BootDecision, opts: IpxeOptions): string {
   if (!d.boot) return renderIpxeRefusal(d.message);
   const { node, image } = d;
-  const cmdline = kernelCmdline(d, opts.nfsServer, { ...opts.cmdline, initrdName: INITRD_NAME });
+  const cmdline = kernelCmdline(d, opts.nfsServer, { ...opts.cmdline, initrdName: INITRD_NAME, reportTo: opts.cmdline?.reportTo ?? reportHost(opts.baseUrl) });
   return [
     '#!ipxe',
     `# netroot: ${ipxeText(node.fqdn)} (${node.mac}) image ${ipxeText(image.name)} version ${ipxeText(image.version)}`,
     `echo netroot: booting ${ipxeText(node.fqdn)} with ${ipxeText(image.name)}/${ipxeText(image.version)}`,
-    `kernel ${bootUrl(opts.baseUrl, node.mac, KERNEL_NAME)} ${cmdline} || goto failed`,
-    `initrd ${bootUrl(opts.baseUrl, node.mac, INITRD_NAME)} || goto failed`,
+    `kernel ${versionFileUrl(opts.baseUrl, node.mac, image.version, KERNEL_NAME)} ${cmdline} || goto failed`,
+    `initrd ${versionFileUrl(opts.baseUrl, node.mac, image.version, INITRD_NAME)} || goto failed`,
     'boot || goto failed',
     ':failed',
     `echo netroot: boot of ${ipxeText(node.fqdn)} failed`,
     'exit 1',
     '',
   ].join('\n');
+}
+
+/** host:port of an http:// base URL: where the node reports "booted" (netroot.server=). */
+export function reportHost(baseUrl: string): string {
+  const u = new URL(bootBase(baseUrl));
+  return `${u.hostname}:${u.port || '80'}`;
 }
 
 /** Unknown, disabled or image-less MAC: say why and leave iPXE (the firmware tries its next device). */

@@ -12,9 +12,12 @@ export interface PxelinuxOptions {
   cmdline?: Omit<CmdlineOptions, 'initrdName'>;
 }
 
-/** TFTP path of a node's kernel or initrd for pxelinux: boot/01-aa-bb-cc-dd-ee-ff/vmlinuz. */
-export function pxelinuxFilePath(mac: string, file: string): string {
-  return `boot/${pxelinuxName(mac)}/${file}`;
+/**
+ * TFTP path of a node's kernel or initrd for pxelinux: boot/01-aa-bb-cc-dd-ee-ff/<version>/vmlinuz.
+ * The version is fixed when the config is made (one boot = one version), as in iPXE's URLs.
+ */
+export function pxelinuxFilePath(mac: string, version: string, file: string): string {
+  return `boot/${pxelinuxName(mac)}/${version}/${file}`;
 }
 
 /** The config file name pxelinux asks for first. */
@@ -24,11 +27,13 @@ export function pxelinuxConfigPath(mac: string): string {
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9 .,:/()_@+=-]/g, '_');
 
+/** Boot from the local disk instead, after saying why. */
+export function renderPxelinuxRefusal(message: string): string {
+  return ['DEFAULT local', 'PROMPT 0', 'TIMEOUT 0', `SAY netroot: ${safe(message)}`, 'LABEL local', '  LOCALBOOT 0', ''].join('\n');
+}
+
 export function renderPxelinuxConfig(d: BootDecision, opts: PxelinuxOptions): string {
-  if (!d.boot) {
-    // Boot from the local disk instead, after saying why.
-    return ['DEFAULT local', 'PROMPT 0', 'TIMEOUT 0', `SAY netroot: ${safe(d.message)}`, 'LABEL local', '  LOCALBOOT 0', ''].join('\n');
-  }
+  if (!d.boot) return renderPxelinuxRefusal(d.message);
   const { node, image } = d;
   // pxelinux passes initrd= itself for the INITRD line.
   const cmdline = kernelCmdline(d, opts.nfsServer, { ...opts.cmdline, initrdName: null });
@@ -38,8 +43,8 @@ export function renderPxelinuxConfig(d: BootDecision, opts: PxelinuxOptions): st
     'PROMPT 0',
     'TIMEOUT 0',
     'LABEL netroot',
-    `  KERNEL ${pxelinuxFilePath(node.mac, KERNEL_NAME)}`,
-    `  INITRD ${pxelinuxFilePath(node.mac, INITRD_NAME)}`,
+    `  KERNEL ${pxelinuxFilePath(node.mac, image.version, KERNEL_NAME)}`,
+    `  INITRD ${pxelinuxFilePath(node.mac, image.version, INITRD_NAME)}`,
     `  APPEND ${cmdline}`,
     '',
   ].join('\n');

@@ -14,8 +14,8 @@ test('golden: iPXE script of a node', () => {
     `#!ipxe
 # netroot: node1.lab.example (52:54:00:12:34:56) image debian12 version 3
 echo netroot: booting node1.lab.example with debian12/3
-kernel http://10.52.0.1:8080/boot/52:54:00:12:34:56/vmlinuz initrd=initrd.img root=nfs:10.52.0.1:/var/lib/netroot/images/debian12/3/root ro ip=dhcp rd.neednet=1 net.ifnames=0 console=ttyS0,115200 quiet || goto failed
-initrd http://10.52.0.1:8080/boot/52:54:00:12:34:56/initrd.img || goto failed
+kernel http://10.52.0.1:8080/boot/52:54:00:12:34:56/3/vmlinuz initrd=initrd.img root=nfs:10.52.0.1:/var/lib/netroot/images/debian12/3/root ro ip=dhcp rd.neednet=1 netroot.fqdn=node1.lab.example netroot.image=debian12 netroot.version=3 netroot.server=10.52.0.1:8080 net.ifnames=0 console=ttyS0,115200 quiet || goto failed
+initrd http://10.52.0.1:8080/boot/52:54:00:12:34:56/3/initrd.img || goto failed
 boot || goto failed
 :failed
 echo netroot: boot of node1.lab.example failed
@@ -36,6 +36,18 @@ exit 1
   assert.match(renderIpxeScript(decideBoot(mac, fixtureTarget({ enabled: false })), ipxe), /^echo netroot: node node1\.lab\.example \(52:54:00:12:34:56\) is disabled$/m);
   assert.match(renderIpxeScript(decideBoot(mac, fixtureTarget({}, null)), ipxe), /image debian12 has no published version/);
   assert.match(renderIpxeScript(decideBoot(mac, fixtureTarget({ image: null }, null)), ipxe), /no image is assigned/);
+  assert.match(
+    renderIpxeScript(decideBoot(mac, { ...fixtureTarget({}, null), requestedVersion: '2' }), ipxe),
+    /version 2 of image debian12 is not available \(removed or not ready\): fetch the boot script again/,
+  );
+});
+
+test('one boot = one version: every URL and the command line name the version the script was made with', () => {
+  const script = renderIpxeScript(decideBoot(mac, fixtureTarget({}, { version: '20261126-101500' })), ipxe);
+  const urls = [...script.matchAll(/http:\/\/\S+/g)].map((m) => m[0]);
+  assert.deepEqual(urls, ['http://10.52.0.1:8080/boot/52:54:00:12:34:56/20261126-101500/vmlinuz', 'http://10.52.0.1:8080/boot/52:54:00:12:34:56/20261126-101500/initrd.img']);
+  assert.match(script, / netroot\.image=debian12 netroot\.version=20261126-101500 /);
+  assert.match(script, / netroot\.fqdn=node1\.lab\.example /, 'the node knows its FQDN whatever DHCP gave it');
 });
 
 test('iPXE base URL must be http:// (Debian iPXE has no HTTPS)', () => {
@@ -51,9 +63,9 @@ DEFAULT netroot
 PROMPT 0
 TIMEOUT 0
 LABEL netroot
-  KERNEL boot/01-52-54-00-12-34-56/vmlinuz
-  INITRD boot/01-52-54-00-12-34-56/initrd.img
-  APPEND root=nfs4:10.52.0.1:/var/lib/netroot/images/debian12/3/root ro ip=dhcp BOOTIF=01-52-54-00-12-34-56 rd.neednet=1 net.ifnames=0 console=ttyS0,115200 quiet
+  KERNEL boot/01-52-54-00-12-34-56/3/vmlinuz
+  INITRD boot/01-52-54-00-12-34-56/3/initrd.img
+  APPEND root=nfs4:10.52.0.1:/var/lib/netroot/images/debian12/3/root ro ip=dhcp BOOTIF=01-52-54-00-12-34-56 rd.neednet=1 netroot.fqdn=node1.lab.example netroot.image=debian12 netroot.version=3 net.ifnames=0 console=ttyS0,115200 quiet
 `,
   );
 });

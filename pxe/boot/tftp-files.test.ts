@@ -31,18 +31,27 @@ test('boot TFTP handler: loaders, pxelinux.cfg, kernel/initrd by MAC, fallback, 
     ]);
     const seen: Discovery[] = [];
     const h = createBootTftpHandler({
-      directory: { lookup: async (mac) => targets.get(mac) ?? null },
+      directory: {
+        // As the store directory: a version asked for is served only if it is the node's.
+        lookup: async (mac, version) => {
+          const t = targets.get(mac);
+          if (!t || version === undefined) return t ?? null;
+          return t.image?.version === version ? t : { ...t, image: null, requestedVersion: version };
+        },
+      },
       loaders: new Map([['undionly.kpxe', Buffer.from('LOADER')]]),
       pxelinux: { nfsServer: '10.52.0.1' },
       fallback: async (p) => (p === 'pxelinux.cfg/default' || p === '/pxelinux.cfg/01-52-54-00-99-99-99' ? { size: 1, data: Buffer.from('D') } : null),
       discovery: (d) => seen.push(d),
     });
     assert.equal(await bytes(await h('/undionly.kpxe', client)), 'LOADER');
-    assert.match((await bytes(await h('pxelinux.cfg/01-52-54-00-12-34-56', client)))!, /KERNEL boot\/01-52-54-00-12-34-56\/vmlinuz/);
+    assert.match((await bytes(await h('pxelinux.cfg/01-52-54-00-12-34-56', client)))!, /KERNEL boot\/01-52-54-00-12-34-56\/3\/vmlinuz/);
     assert.equal(await bytes(await h('pxelinux.cfg/01-52-54-00-00-00-02', client)), null, 'an iPXE-mode node gets no pxelinux config');
-    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/vmlinuz', client)), 'KERNEL');
-    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/initrd.img', client)), 'INITRD');
-    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/other', client)), null);
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/3/vmlinuz', client)), 'KERNEL');
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/3/initrd.img', client)), 'INITRD');
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/2/vmlinuz', client)), null, 'only the version the config named (here: not the node version)');
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/vmlinuz', client)), null, 'no version: not a boot file');
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-56/3/other', client)), null);
     assert.equal(await bytes(await h('/pxelinux.cfg/01-52-54-00-99-99-99', client)), 'D', 'unknown MAC: falls through to the static root');
     assert.deepEqual(seen.map((d) => [d.mac, d.via]), [['52:54:00:99:99:99', 'tftp']]);
     assert.equal(await bytes(await h('pxelinux.cfg/default', client)), 'D');
@@ -54,14 +63,19 @@ test('boot TFTP handler: loaders, pxelinux.cfg, kernel/initrd by MAC, fallback, 
 
 test('TFTP transfers become tftp.file events for the MAC in the path or the client address', () => {
   const events: BootEvent[] = [];
-  const report = createTftpReporter((e) => events.push(e), (ip) => (ip === '10.52.0.10' ? '52:54:00:12:34:56' : null));
+  const report = createTftpReporter((e) => events.push(e), (ip) => (ip === '10.52.0.10' ? '52:54:00:12:34:56' : null), (mac) => (mac === '52:54:00:00:00:02' ? 'centos7' : null));
   const rec = { client, file: 'undionly.kpxe', mode: 'octet', result: 'ok' as const, bytes: 10, ms: 3, blksize: 1468, windowsize: 4, blocks: 1, dataPackets: 1, retransmits: 0, ignoredAcks: 0 };
   report(rec);
   report({ ...rec, file: 'pxelinux.cfg/01-52-54-00-00-00-02', client: { address: '10.9.9.9', port: 1 } });
   report({ ...rec, client: { address: '10.9.9.9', port: 1 } });
+  report({ ...rec, file: 'boot/01-52-54-00-00-00-02/v7/vmlinuz', client: { address: '10.9.9.9', port: 1 } });
   assert.deepEqual(events.map((e) => [e.mac, e.kind, e.detail.file]), [
     ['52:54:00:12:34:56', 'tftp.file', 'undionly.kpxe'],
     ['52:54:00:00:00:02', 'tftp.file', 'pxelinux.cfg/01-52-54-00-00-00-02'],
+    ['52:54:00:00:00:02', 'tftp.file', 'boot/01-52-54-00-00-00-02/v7/vmlinuz'],
   ]);
-  assert.equal(macOfTftpPath('boot/01-AA-BB-CC-DD-EE-FF/vmlinuz'), 'aa:bb:cc:dd:ee:ff');
+  // A boot file names the version fetched: retention keeps it while the node may boot it.
+  assert.deepEqual([events[2]!.detail.image, events[2]!.detail.version], ['centos7', 'v7']);
+  assert.equal(macOfTftpPath('boot/01-AA-BB-CC-DD-EE-FF/v1/vmlinuz'), 'aa:bb:cc:dd:ee:ff');
+  assert.equal(macOfTftpPath('boot/01-AA-BB-CC-DD-EE-FF/vmlinuz'), null);
 });

@@ -1,6 +1,6 @@
 /**
  * What netroot serves over TFTP: boot loaders from memory, generated pxelinux.cfg/01-<mac>,
- * a pxelinux node's kernel and initrd (boot/01-<mac>/vmlinuz, .../initrd.img), and otherwise the
+ * a pxelinux node's kernel and initrd (boot/01-<mac>/<version>/vmlinuz, .../initrd.img), else the
  * static TFTP root. Only this file knows the boot policy; the TFTP server just calls the handler.
  */
 import { createReadStream } from 'node:fs';
@@ -10,9 +10,9 @@ import type { FileCache } from '../tftp/cache.js';
 import type { FileHandler, TftpFile } from '../tftp/files.js';
 import { safeSegments } from '../tftp/static-root.js';
 import { decideBoot } from './decision.js';
-import type { DiscoverySink } from './events.js';
+import { BootEventKind, type DiscoverySink, type EventSink } from './events.js';
 import { INITRD_NAME, KERNEL_NAME } from './ipxe.js';
-import { renderPxelinuxConfig, type PxelinuxOptions } from './pxelinux.js';
+import { renderPxelinuxConfig, renderPxelinuxRefusal, type PxelinuxOptions } from './pxelinux.js';
 import type { BootDirectory } from './types.js';
 
 export interface BootTftpOptions {
@@ -25,6 +25,10 @@ export interface BootTftpOptions {
   /** Keeps kernels/initrds in memory when set (sized for them). */
   cache?: FileCache;
   discovery?: DiscoverySink;
+  /** Boot timeline: a pxelinux config fetched from an address other than the node's is noted. */
+  events?: EventSink;
+  /** As the HTTP boot handler's: 'refuse' (proxy mode) answers a config that says why. */
+  addressMismatch?: () => 'allow' | 'refuse';
 }
 
 const PXELINUX_MAC = /^01-((?:[0-9a-f]{2}-){5}[0-9a-f]{2})$/i;
@@ -36,12 +40,14 @@ export function macOfTftpPath(path: string): string | null {
     const m = PXELINUX_MAC.exec(segs[1]!);
     return m ? normalizeMac(m[1]!) : null;
   }
-  if (segs.length === 3 && segs[0] === 'boot') {
+  if (segs.length === 4 && segs[0] === 'boot') {
     const m = PXELINUX_MAC.exec(segs[1]!);
     return m ? normalizeMac(m[1]!) : null;
   }
   return null;
 }
+
+const VERSION_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export function createBootTftpHandler(opts: BootTftpOptions): FileHandler {
   const fileOf = async (path: string): Promise<TftpFile | null> => {
@@ -60,21 +66,38 @@ export function createBootTftpHandler(opts: BootTftpOptions): FileHandler {
     }
     const mac = macOfTftpPath(segs.join('/'));
     if (mac) {
-      const d = decideBoot(mac, await opts.directory.lookup(mac));
+      // boot/01-<mac>/<version>/<file>: exactly the version the node's config named.
+      const version = segs[0] === 'boot' ? segs[2]! : undefined;
+      if (version !== undefined && (!VERSION_RE.test(version) || version.includes('..'))) return null;
+      const d = decideBoot(mac, await opts.directory.lookup(mac, version));
       if (!d.boot && d.reason === 'unknown') {
-        opts.discovery?.({ mac, arch: null, vendorClass: null, userClass: null, uuid: null, relay: null, via: 'tftp' });
+        opts.discovery?.({ mac, arch: null, vendorClass: null, userClass: null, uuid: null, relay: null, via: 'tftp', source: client.address });
       }
       if (segs[0] === 'pxelinux.cfg') {
         // Unknown MACs fall through to the static root so pxelinux goes on to its next name
         // (IP in hex, then "default"), as it would without netroot.
         if (!d.boot && d.reason === 'unknown') return opts.fallback ? opts.fallback(name, client) : null;
         if (d.boot && d.node.bootMode !== 'pxelinux') return null;
-        const data = Buffer.from(renderPxelinuxConfig(d, opts.pxelinux));
+        let text: string | null = null;
+        if (d.boot && client.address !== d.node.ipv4) {
+          const refuse = opts.addressMismatch?.() === 'refuse' && d.node.stateMode !== 'local';
+          try {
+            opts.events?.({ mac, kind: BootEventKind.BootAddress, detail: { registered: d.node.ipv4, seen: client.address, action: refuse ? 'refused' : 'booted' } });
+          } catch {
+            // EventSink must not throw.
+          }
+          if (refuse) {
+            text = renderPxelinuxRefusal(
+              `${d.node.fqdn} is registered at ${d.node.ipv4} but asked from ${client.address}: its state is exported to ${d.node.ipv4} only. Reserve ${d.node.ipv4} for ${mac} on the site DHCP server`,
+            );
+          }
+        }
+        const data = Buffer.from(text ?? renderPxelinuxConfig(d, opts.pxelinux));
         return { size: data.length, data };
       }
       if (!d.boot) return null;
-      if (segs[2] === KERNEL_NAME) return fileOf(d.image.kernelPath);
-      if (segs[2] === INITRD_NAME) return fileOf(d.image.initrdPath);
+      if (segs[3] === KERNEL_NAME) return fileOf(d.image.kernelPath);
+      if (segs[3] === INITRD_NAME) return fileOf(d.image.initrdPath);
       return null;
     }
     return opts.fallback ? opts.fallback(name, client) : null;

@@ -4,6 +4,7 @@
  * serves boot files and never lets a client write. Every request ends in a TransferRecord that is
  * logged and handed to onTransfer (the service puts it on the node's timeline).
  */
+import { LogLimiter } from '../net/log-limit.js';
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
@@ -75,6 +76,7 @@ function positiveInt(name: string, v: number | undefined, dflt: number, max = Nu
 export class TftpServer {
   private socket: Socket | null = null;
   private readonly transfers = new Map<string, Abortable>();
+  private readonly logLimit = new LogLimiter(20);
   private readonly perClient = new Map<string, number>();
   private readonly host: string;
   private readonly port: number;
@@ -206,9 +208,12 @@ export class TftpServer {
 
   private record(r: TransferRecord): void {
     const log = this.opts.logger;
-    if (log) {
+    // Completed transfers are always logged; refusals and failures, which any client can cause
+    // at packet rate, through the limiter.
+    const extra = r.result === 'ok' ? {} : this.logLimit.take();
+    if (log && extra) {
       const { client, file, bytes, ms, result, error } = r;
-      const line = { client: `${client.address}:${client.port}`, file, bytes, ms, result, error };
+      const line = { client: `${client.address}:${client.port}`, file, bytes, ms, result, error, ...extra };
       if (result === 'ok' || result === 'refused') log.info(line, 'tftp: transfer');
       else log.warn(line, 'tftp: transfer');
     }

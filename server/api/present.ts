@@ -19,6 +19,11 @@ export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootStat
     updatedAt: iso(n.updatedAt),
     lastEvent: status ? { kind: status.lastKind, at: iso(status.lastAt) } : null,
     lastBootedAt: status ? iso(status.bootedAt) : null,
+    // What the node really runs: the image version on its own kernel command line, as its last
+    // "booted" report said (null before its first report, or from an image too old to say).
+    running: status?.runningVersion ? { image: status.runningImage, version: status.runningVersion, since: iso(status.bootedAt) } : null,
+    // The version its last boot was handed (it may be booting it now).
+    lastServed: status?.version ? { image: status.image, version: status.version } : null,
     bootState: state ?? 'never',
   };
 }

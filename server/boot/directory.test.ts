@@ -28,3 +28,24 @@ test("a node boots its pinned, else its image's active, ready version; resolutio
   t = 9000;
   assert.equal((await dir.lookup(mac))!.image, null, 'only ready versions boot');
 });
+
+test('a boot in progress gets the version its script named, whatever is active now; only ready versions of its own image', async () => {
+  const s = openSqliteStore(':memory:');
+  const dir = storeDirectory(s, { imagesDir: '/d/images', cacheMs: 0 });
+  const mac = '52:54:00:00:00:01';
+  await s.images.create('c7', null, {});
+  await s.images.create('other', null, {});
+  for (const [img, v, state] of [['c7', 'v1', 'ready'], ['c7', 'v2', 'ready'], ['c7', 'v3', 'failed'], ['other', 'o1', 'ready']] as const) {
+    await s.versions.create({ image: img, version: v, state, createdAt: 1, kernel: null, error: null, kept: false, sizeBytes: null });
+  }
+  await s.images.update('c7', { activeVersion: 'v2' });
+  await s.nodes.create({ mac, fqdn: 'a.lab.example', ipv4: '10.0.0.1', image: 'c7', pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  assert.equal((await dir.lookup(mac))!.image!.version, 'v2', 'a new boot: the active version');
+  const v1 = (await dir.lookup(mac, 'v1'))!;
+  assert.equal(v1.image!.version, 'v1', 'the version the script named, though v2 is active');
+  assert.equal(v1.image!.kernelPath, '/d/images/c7/v1/boot/vmlinuz');
+  assert.equal(v1.requestedVersion, 'v1');
+  assert.equal((await dir.lookup(mac, 'v3'))!.image, null, 'a failed version is never served');
+  assert.equal((await dir.lookup(mac, 'o1'))!.image, null, "another image's version is not this node's");
+  assert.equal((await dir.lookup(mac, 'nope'))!.image, null);
+});

@@ -1,6 +1,7 @@
 /**
- * The store-backed BootDirectory: what a MAC boots, for DHCP, TFTP and HTTP alike. A node boots
- * its pinned version, else its image's active version, and only a version that is `ready`.
+ * The store-backed BootDirectory: what a MAC boots, for DHCP, TFTP and HTTP alike. A new boot
+ * gets the node's pinned version, else its image's active version; a boot in progress asks for the
+ * version its script named. Only a version that is `ready` is ever served.
  */
 import { join } from 'node:path';
 import type { BootDirectory, BootImage, BootTarget } from '../../pxe/boot/types.js';
@@ -34,10 +35,12 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     cache.set(key, { at: t, value });
     return value;
   }
-  async function imageFor(node: NodeRecord): Promise<BootImage | null> {
+  async function imageFor(node: NodeRecord, requested?: string): Promise<BootImage | null> {
     if (!node.image) return null;
     const image = await cached(`i\0${node.image}`, () => store.images.get(node.image!));
-    const version = node.pinnedVersion ?? image?.activeVersion ?? null;
+    // A boot in progress names its version (any ready version of the node's image); a new boot
+    // gets the pinned or active one.
+    const version = requested ?? node.pinnedVersion ?? image?.activeVersion ?? null;
     if (!image || !version) return null;
     const v = await cached(`v\0${image.name}\0${version}`, () => store.versions.get(image.name, version));
     if (!v || v.state !== 'ready') return null;
@@ -53,10 +56,11 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     };
   }
   return {
-    async lookup(mac: string): Promise<BootTarget | null> {
+    async lookup(mac: string, version?: string): Promise<BootTarget | null> {
       const node = await store.nodes.getByMac(mac);
       if (!node) return null;
       return {
+        ...(version !== undefined ? { requestedVersion: version } : {}),
         node: {
           mac: node.mac,
           fqdn: node.fqdn,
@@ -65,8 +69,9 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
           enabled: node.enabled,
           kernelArgs: node.kernelArgs,
           image: node.image,
+          stateMode: node.stateMode,
         },
-        image: await imageFor(node),
+        image: await imageFor(node, version),
       };
     },
   };

@@ -29,6 +29,7 @@ usage: netroot <command> [options]
   backup FILE [--config FILE]           online copy of the database, config and SSH identity
   restore FILE [--config FILE]          bring a backup back (service stopped)
   audit [--limit N]                     who changed what, newest first
+  security events [--limit N]           refused requests from the node network, newest first
   node list [--image I] [--search S] [--enabled true|false] [--limit N]
   node show <mac|fqdn>
   node add --mac M --fqdn F --ip A [--image I] [--pin V] [--args "..."]
@@ -193,6 +194,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
       case 'reload': {
         const r = await api.call<{ applied: string[]; restartNeeded: string[] }>('POST', '/reload');
         show(r, () => `reloaded: ${r.applied.join(', ') || 'nothing changed'}${r.restartNeeded.length ? `; needs a restart: ${r.restartNeeded.join(', ')}` : ''}\n`);
+        return 0;
+      }
+      case 'security events':
+      case 'security': {
+        const r = await api.call<{ items: Record<string, unknown>[]; total: number }>('GET', `/security/events?limit=${encodeURIComponent(v.limit ?? '100')}`);
+        show(r, () => table(r.items, ['at', 'kind', 'mac', 'client', 'detail']));
         return 0;
       }
       case 'audit': {

@@ -77,6 +77,12 @@ export const configSchema = z.strictObject({
     bodyLimitBytes: z.number().int().min(1024).default(1 << 20),
     /** Largest JSON body for bulk imports. */
     importLimitBytes: z.number().int().min(1024).default(32 << 20),
+    /**
+     * Open connections at most (boot clients, API, UI): connections past it are closed at once,
+     * so clients that open and hold sockets cannot exhaust memory or file descriptors. A boot
+     * storm of N nodes holds about N.
+     */
+    maxConnections: z.number().int().min(16).default(4096),
   }).prefault({}),
   /** How nodes reach netroot (boot URLs, NFS root). */
   boot: z.strictObject({
@@ -143,6 +149,16 @@ export const configSchema = z.strictObject({
     maxAgeDays: z.number().min(0.001).default(30),
     /** A boot with no progress for this long is shown as stuck. */
     stuckAfterSec: z.number().int().min(10).default(600),
+    /**
+     * Bounds on what unauthenticated clients can make netroot store: the discovered list (rows,
+     * and days an unseen MAC stays), the security log (rows), timeline events per MAC per minute
+     * (after a burst of as many), new discoveries per source address per minute (after a burst).
+     */
+    discoveredMax: z.number().int().min(10).default(10_000),
+    discoveredMaxAgeDays: z.number().min(0.001).default(30),
+    securityMax: z.number().int().min(10).default(10_000),
+    perMacPerMin: z.number().int().min(10).default(60),
+    discoveriesPerSourcePerMin: z.number().int().min(1).default(120),
   }).prefault({}),
 });
 

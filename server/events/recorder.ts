@@ -1,22 +1,43 @@
 /**
- * Takes boot events and discoveries from the front ends (DHCP, TFTP, HTTP) without blocking them:
- * queued in memory, written to the store in batches (a boot storm is thousands of events a
- * second), then published on the bus for live views. Retention is applied periodically.
+ * Takes boot events, discoveries and security events from the front ends (DHCP, TFTP, HTTP)
+ * without blocking them: queued in memory, written to the store in batches (a boot storm is
+ * thousands of events a second), then published on the bus for live views. Retention is applied
+ * periodically.
+ *
+ * Everything here can be caused by an unauthenticated client on the node network, so every part
+ * is bounded: events per MAC per minute (a spoofed MAC fetching scripts in a loop cannot flood a
+ * node's timeline), new discoveries per source (random MACs cannot fill the discovered list
+ * faster than a slow trickle), the discovered list itself (a cap, the least recently seen go
+ * first, and an expiry; an unregistered MAC leaves no timeline behind), the security log (a cap),
+ * and the in-memory queues (dropped past a cap, counted).
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BootEvent, Discovery, DiscoverySink, EventSink } from '../../pxe/boot/events.js';
+import type { BootEvent, Discovery, DiscoverySink, EventSink, SecurityEvent, SecuritySink } from '../../pxe/boot/events.js';
 import type { EventRecord, Store } from '../store/types.js';
+import { RateLimiter } from './rate.js';
 
 export interface RecorderEvents {
   event: [EventRecord];
   /** Every sighting; isNew when the MAC was not in the discovered list before. */
   discovered: [Discovery, boolean];
+  security: [SecurityEvent];
 }
 
 export interface RecorderOptions {
   maxPerNode: number;
   maxAgeDays: number;
+  /** Discovered list: most rows kept, and how long an unseen MAC stays. */
+  discoveredMax?: number;
+  discoveredMaxAgeDays?: number;
+  /** Security log rows kept. */
+  securityMax?: number;
+  /** Timeline events accepted per MAC: burst, then per minute. */
+  eventsPerMacBurst?: number;
+  eventsPerMacPerMin?: number;
+  /** Discovery sightings accepted per source address (or relay): burst, then per minute. */
+  discoveriesPerSourceBurst?: number;
+  discoveriesPerSourcePerMin?: number;
   /** Flush at most this often (ms). */
   flushMs?: number;
   /** Drop new events beyond this many queued (the store is stuck); counted. */
@@ -24,15 +45,26 @@ export interface RecorderOptions {
   now?: () => number;
 }
 
+/** Why something was not recorded (metrics label). */
+export type DropReason = 'queue-full' | 'mac-rate' | 'source-rate';
+
 export class BootRecorder {
   readonly bus = new EventEmitter<RecorderEvents>();
   private queue: Omit<EventRecord, 'id'>[] = [];
   private discoveries = new Map<string, { d: Discovery; at: number }>();
+  private security: SecurityEvent[] = [];
+  private securityAt: number[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private pruneTimer: NodeJS.Timeout;
-  dropped = 0;
+  private readonly macRate: RateLimiter;
+  private readonly sourceRate: RateLimiter;
+  /** Not recorded, by reason, since start. */
+  readonly dropped: Record<DropReason, number> = { 'queue-full': 0, 'mac-rate': 0, 'source-rate': 0 };
   private readonly now: () => number;
+  private lastDropLog = 0;
+  /** Rows in the discovered list as last known (null until the first new MAC). */
+  private discoveredRows: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -41,22 +73,48 @@ export class BootRecorder {
   ) {
     this.now = opts.now ?? Date.now;
     this.bus.setMaxListeners(0);
+    this.macRate = new RateLimiter({ capacity: opts.eventsPerMacBurst ?? 60, perSecond: (opts.eventsPerMacPerMin ?? 60) / 60, maxKeys: 100_000, now: this.now });
+    this.sourceRate = new RateLimiter({
+      capacity: opts.discoveriesPerSourceBurst ?? 200,
+      perSecond: (opts.discoveriesPerSourcePerMin ?? 120) / 60,
+      maxKeys: 10_000,
+      now: this.now,
+    });
     this.pruneTimer = setInterval(() => void this.prune(), 3600_000);
     this.pruneTimer.unref();
   }
 
-  readonly sink: EventSink = (e: BootEvent) => {
-    if (this.queue.length >= (this.opts.maxQueue ?? 100_000)) {
-      this.dropped++;
-      return;
+  private drop(reason: DropReason, detail: Record<string, unknown>): void {
+    this.dropped[reason]++;
+    const t = this.now();
+    // One line a minute, whatever the flood.
+    if (t - this.lastDropLog >= 60_000) {
+      this.lastDropLog = t;
+      this.log.warn({ reason, ...detail, dropped: this.dropped }, 'boot recorder: not recording (limit reached; see netroot_recorder_dropped_total)');
     }
+  }
+
+  private get full(): boolean {
+    return this.queue.length + this.discoveries.size + this.security.length >= (this.opts.maxQueue ?? 100_000);
+  }
+
+  readonly sink: EventSink = (e: BootEvent) => {
+    if (this.full) return this.drop('queue-full', { mac: e.mac });
+    if (!this.macRate.allow(e.mac)) return this.drop('mac-rate', { mac: e.mac, kind: e.kind });
     this.queue.push({ mac: e.mac, kind: e.kind, detail: e.detail, at: this.now() });
     this.schedule();
   };
 
+  /** Rate-limited by source: the HTTP/TFTP client's address, a DHCP relay, or the local segment. */
   readonly discovery: DiscoverySink = (d: Discovery) => {
-    // Several sightings in one batch merge: what a later one does not carry keeps the earlier value.
     const prev = this.discoveries.get(d.mac)?.d;
+    if (!prev) {
+      // A sighting of a MAC already queued costs nothing more; a new one costs a row.
+      if (this.full) return this.drop('queue-full', { mac: d.mac });
+      const key = d.source ?? d.relay ?? `local-${d.via}`;
+      if (!this.sourceRate.allow(key)) return this.drop('source-rate', { source: key, via: d.via });
+    }
+    // Several sightings in one batch merge: what a later one does not carry keeps the earlier value.
     const merged: Discovery = prev
       ? {
           mac: d.mac,
@@ -69,6 +127,15 @@ export class BootRecorder {
         }
       : d;
     this.discoveries.set(d.mac, { d: merged, at: this.now() });
+    this.schedule();
+  };
+
+  readonly securitySink: SecuritySink = (e: SecurityEvent) => {
+    if (this.full) return this.drop('queue-full', { security: e.kind });
+    // Per source: one client cannot push others' reports out of the log.
+    if (!this.sourceRate.allow(`security-${e.client}`)) return this.drop('source-rate', { source: e.client, security: e.kind });
+    this.security.push(e);
+    this.securityAt.push(this.now());
     this.schedule();
   };
 
@@ -85,23 +152,36 @@ export class BootRecorder {
     while (this.flushing) await this.flushing;
     const events = this.queue;
     const discoveries = [...this.discoveries.values()];
+    const security = this.security.map((e, i) => ({ ...e, at: this.securityAt[i]! }));
     this.queue = [];
     this.discoveries.clear();
-    if (events.length === 0 && discoveries.length === 0) return;
+    this.security = [];
+    this.securityAt = [];
+    if (events.length === 0 && discoveries.length === 0 && security.length === 0) return;
     this.flushing = (async () => {
       try {
-        for (const { d, at } of discoveries) {
-          const isNew = await this.store.discovered.upsert(d, at);
-          if (isNew) {
-            events.push({ mac: d.mac, kind: 'dhcp.discover', detail: { discovered: true, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, at });
-            this.log.info({ mac: d.mac, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, 'new unregistered MAC discovered');
-          }
-          this.bus.emit('discovered', d, isNew);
+        if (security.length) {
+          await this.store.security.append(security, this.opts.securityMax ?? 10_000);
+          for (const e of security) this.bus.emit('security', e);
+        }
+        if (discoveries.length) {
+          const isNew = await this.store.discovered.upsertMany(discoveries.map(({ d, at }) => ({ d: withoutSource(d), at })));
+          this.discoveredRows ??= (await this.store.discovered.list(1, 0)).total - isNew.filter(Boolean).length;
+          this.discoveredRows += isNew.filter(Boolean).length;
+          discoveries.forEach(({ d, at }, i) => {
+            if (isNew[i]) {
+              events.push({ mac: d.mac, kind: 'dhcp.discover', detail: { discovered: true, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, at });
+              this.log.info({ mac: d.mac, via: d.via, arch: d.arch, vendorClass: d.vendorClass }, 'new unregistered MAC discovered');
+            }
+            this.bus.emit('discovered', d, isNew[i] ?? false);
+          });
         }
         const written = await this.store.events.append(events);
         for (const e of written) this.bus.emit('event', e);
+        // The cap holds between hourly prunes too: past it, the least recently seen go now.
+        if (this.discoveredRows !== null && this.discoveredRows > (this.opts.discoveredMax ?? 10_000)) await this.pruneDiscovered();
       } catch (err) {
-        this.log.error({ err, events: events.length }, 'could not record boot events');
+        this.log.error({ err, events: events.length, discoveries: discoveries.length }, 'could not record boot events');
       }
     })();
     try {
@@ -111,11 +191,19 @@ export class BootRecorder {
     }
   }
 
+  private async pruneDiscovered(): Promise<number> {
+    const n = await this.store.discovered.prune(this.opts.discoveredMax ?? 10_000, this.now() - (this.opts.discoveredMaxAgeDays ?? 30) * 86400_000);
+    this.discoveredRows = (await this.store.discovered.list(1, 0)).total;
+    return n;
+  }
+
   async prune(): Promise<number> {
     try {
-      const n = await this.store.events.prune(this.opts.maxPerNode, this.now() - this.opts.maxAgeDays * 86400_000);
-      if (n) this.log.info({ removed: n }, 'pruned old boot events');
-      return n;
+      const now = this.now();
+      const n = await this.store.events.prune(this.opts.maxPerNode, now - this.opts.maxAgeDays * 86400_000);
+      const d = await this.pruneDiscovered();
+      if (n || d) this.log.info({ removed: n, discoveredRemoved: d }, 'pruned old boot events and discovered MACs');
+      return n + d;
     } catch (err) {
       this.log.error({ err }, 'event pruning failed');
       return 0;
@@ -128,4 +216,11 @@ export class BootRecorder {
     this.timer = null;
     await this.flush();
   }
+}
+
+/** The store keeps what a MAC is, not which address reported it. */
+function withoutSource(d: Discovery): Discovery {
+  if (d.source === undefined) return d;
+  const { source: _source, ...rest } = d;
+  return rest;
 }

@@ -31,6 +31,8 @@ export interface ImageServiceDeps {
   onPublished: () => void;
   /** The HTTP port nodes report "booted" to (the bound one: config may say 0). */
   httpPort: () => number;
+  /** Runs before retention decides (the boot events it reads must be written). */
+  beforeRetention?: () => Promise<void>;
 }
 
 /** Golden-host failures are the peer's, not netroot's: 502 with the host named. */
@@ -289,6 +291,7 @@ export class ImageService {
     const release = await this.lock.tryAcquire(name);
     if (!release) return []; // a pull runs: next publish will retain
     try {
+      await this.d.beforeRetention?.();
       const r = await applyRetention(versionStore(this.d.store), imageState(this.d.store), this.imagesDir, name, this.config.images.keep);
       if (r.removed.length) this.d.log.info({ image: name, removed: r.removed }, 'retention removed old versions');
       for (const e of r.errors) this.d.log.error({ image: name, ...e }, 'retention could not remove a version');

@@ -15,7 +15,9 @@ import {
   DEFAULT_LOADERS, type LoaderReport, type LoaderSpec,
 } from '../../pxe/boot/index.js';
 import type { BootDirectory } from '../../pxe/boot/types.js';
-import type { DiscoverySink, EventSink } from '../../pxe/boot/events.js';
+import type { DiscoverySink, EventSink, SecuritySink } from '../../pxe/boot/events.js';
+import { writeBootToken } from '../../exports/state/index.js';
+import { MemoryBootTokens } from '../boot/tokens.js';
 import { createBootHandler } from '../../pxe/http/index.js';
 import { FileCache, TftpServer, createStaticRoot, type FileHandler, type TransferRecord } from '../../pxe/tftp/index.js';
 import { inSubnet, parseCidr } from '../../pxe/net/ipv4.js';
@@ -64,7 +66,19 @@ export function loaderSpecs(c: Config): LoaderSpec[] {
 
 export function createBoot(
   initial: Config,
-  deps: { store: Store; registry: NodeRegistry; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health; metrics: Metrics },
+  deps: {
+    store: Store;
+    registry: NodeRegistry;
+    directory: BootDirectory;
+    events: EventSink;
+    discoveries: DiscoverySink;
+    security: SecuritySink;
+    log: Logger;
+    health: Health;
+    metrics: Metrics;
+    /** The HTTP port nodes report to (bound at start: config may say 0). */
+    httpPort?: () => number;
+  },
 ): BootPart {
   let config = initial;
   const log = deps.log.child({ part: 'boot' });
@@ -93,11 +107,24 @@ export function createBoot(
     await mkdir(root, { recursive: true });
     const cache = new FileCache({ maxFileBytes: c.tftp.cacheMaxFileBytes, maxTotalBytes: c.tftp.cacheMaxTotalBytes });
     const fallback = await createStaticRoot({ root, cache });
-    const nfsServer = serverAddressFor(c, null) ?? '0.0.0.0';
-    return createBootTftpHandler({ directory: deps.directory, loaders: await loadLoaders(report), pxelinux: { nfsServer, cmdline: cmdline(c) }, fallback, discovery: deps.discoveries });
+    const known = serverAddressFor(c, null);
+    const nfsServer = known ?? '0.0.0.0';
+    const port = deps.httpPort?.() ?? c.http.port;
+    // pxelinux nodes report to the server address when one is known (else the image's booted.conf).
+    const reportTo = known && port > 0 ? `${known}:${port}` : undefined;
+    return createBootTftpHandler({
+      directory: deps.directory,
+      loaders: await loadLoaders(report),
+      pxelinux: { nfsServer, cmdline: { ...cmdline(c), ...(reportTo ? { reportTo } : {}) } },
+      fallback,
+      discovery: deps.discoveries,
+      events: deps.events,
+      addressMismatch,
+    });
   }
 
-  const reporter = createTftpReporter(deps.events, (ip) => ipToMac.get(ip) ?? null);
+  const macToImage = new Map<string, string | null>();
+  const reporter = createTftpReporter(deps.events, (ip) => ipToMac.get(ip) ?? null, (mac) => macToImage.get(mac) ?? null);
   const onTransfer = (r: TransferRecord) => {
     reporter(r);
     if (r.result === 'refused') deps.metrics.transfers.inc({ protocol: 'tftp', kind: 'refused', result: String(r.errorCode ?? 'refused') });
@@ -105,10 +132,18 @@ export function createBoot(
 
   deps.registry.onChange(async (c) => {
     const nodes = c.type === 'imported' ? c.nodes : [c.node];
-    if (c.type === 'updated') ipToMac.delete(c.before.ipv4);
+    if (c.type === 'updated') {
+      ipToMac.delete(c.before.ipv4);
+      macToImage.delete(c.before.mac);
+    }
     for (const n of nodes) {
-      if (c.type === 'deleted') ipToMac.delete(n.ipv4);
-      else ipToMac.set(n.ipv4, n.mac);
+      if (c.type === 'deleted') {
+        ipToMac.delete(n.ipv4);
+        macToImage.delete(n.mac);
+      } else {
+        ipToMac.set(n.ipv4, n.mac);
+        macToImage.set(n.mac, n.image);
+      }
     }
   });
 
@@ -118,10 +153,20 @@ export function createBoot(
     if (!HOST_RE.test(h)) throw new Error(`bad Host header ${JSON.stringify(h)}`);
     return h;
   };
+  // Beside a site DHCP server (proxy mode) the address is the site's to give: a node asking from
+  // another one than registered would boot without its state; netroot refuses it, saying why. In
+  // full mode netroot gave the address itself: a NAT or proxy in between; boot, noted.
+  const addressMismatch = (): 'allow' | 'refuse' => (config.dhcp.interfaces.length > 0 && config.dhcp.mode === 'proxy' ? 'refuse' : 'allow');
+  // Reports that cannot be told by address carry the token their boot left in the node's state.
+  const stateOwner = config.nfs.stateUid !== undefined && config.nfs.stateGid !== undefined ? { uid: config.nfs.stateUid, gid: config.nfs.stateGid } : undefined;
+  const bootTokens = new MemoryBootTokens({ write: (fqdn, token) => writeBootToken(join(config.dataDir, 'state'), fqdn, token, stateOwner) });
   const bootHandler = createBootHandler({
     directory: deps.directory,
     events: deps.events,
     discovery: deps.discoveries,
+    security: deps.security,
+    bootTokens,
+    addressMismatch,
     baseUrl: (req) => `http://${hostOf(req)}`,
     nfsServer: (req) => config.boot.serverAddress ?? hostOf(req).replace(/:\d+$/, '').replace(/^\[|\]$/g, ''),
     // Read at each request, so a reload takes effect for the next boot.
@@ -203,7 +248,10 @@ export function createBoot(
     routes,
     httpHandler,
     async start() {
-      for (const n of await deps.store.nodes.all()) ipToMac.set(n.ipv4, n.mac);
+      for (const n of await deps.store.nodes.all()) {
+        ipToMac.set(n.ipv4, n.mac);
+        macToImage.set(n.mac, n.image);
+      }
       handler = await buildHandler(config);
       if (!tftpOn(config)) return;
       const t = config.tftp;

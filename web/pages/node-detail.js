@@ -52,6 +52,8 @@ export function renderNodeDetail(main, { parts }) {
       ...row('MAC', h('span', { class: 'mono' }, n.mac)),
       ...row('IPv4', h('span', { class: 'mono' }, n.ipv4)),
       ...row('Image', n.image ? `${n.image}${n.pinnedVersion ? ` @ ${n.pinnedVersion} (pinned)` : ' @ active version'}` : 'none'),
+      // What the node itself said it runs (its kernel command line, in its "booted" report).
+      ...row('Runs', n.running ? h('span', { id: 'runs' }, `${n.running.image} `, h('span', { class: 'mono ver' }, n.running.version), ' since ', ago(n.running.since)) : h('span', { class: 'muted', id: 'runs' }, 'not reported yet')),
       ...row('Boot mode', n.bootMode),
       ...row('State', n.stateMode === 'nfs' ? `NFS: state/${n.fqdn}/` : 'local disk'),
       ...row('Kernel args', n.kernelArgs ? h('code', {}, n.kernelArgs) : h('span', { class: 'muted' }, 'none')),

@@ -154,21 +154,28 @@ if [ -z "$mac" ]; then
 fi
 mac=$(echo "$mac" | tr 'A-F' 'a-f')
 [ -n "$mac" ] || { echo "netroot-booted: boot interface not found"; exit 1; }
+# What this node runs, from its own command line (netroot fixes one version per boot): netroot
+# keeps that version as long as the node may run it.
 path="/boot/$mac/booted"
+img=$(cmdline_arg netroot.image) && ver=$(cmdline_arg netroot.version) && path="$path?image=$img&version=$ver"
+# The boot's token, in this node's own state directory (mounted by readonly-root): lets netroot
+# take the report when it does not come from the node's registered address.
+[ -r /etc/sysconfig/readonly-root ] && . /etc/sysconfig/readonly-root
+token=$(cat "\${STATE_MOUNT:-/var/lib/stateless/state}/.netroot-boot-token" 2>/dev/null | tr -cd 'A-Za-z0-9_-')
 
 post() {
   if command -v curl >/dev/null; then
-    curl -fsS -m 10 -X POST -d '' "http://$host:$port$path" >/dev/null
+    curl -fsS -m 10 -X POST -d '' \${token:+-H "X-Netroot-Boot-Token: $token"} "http://$host:$port$path" >/dev/null
   elif command -v wget >/dev/null; then
     # Not wget -T: Debian 12's busybox wget segfaults with it. timeout(1) bounds it instead.
     to=; command -v timeout >/dev/null && to="timeout 15"
-    $to wget -q -O /dev/null --post-data='' "http://$host:$port$path"
+    $to wget -q -O /dev/null --post-data='' \${token:+--header="X-Netroot-Boot-Token: $token"} "http://$host:$port$path"
   elif command -v bash >/dev/null; then
     bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
-      printf "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n\r\n" "$3" "$1" >&3
+      printf "POST %s HTTP/1.0\r\nHost: %s\r\nContent-Length: 0\r\n%b\r\n" "$3" "$1" "\${4:+X-Netroot-Boot-Token: $4\r\n}" >&3
       read -r status <&3
       case "$status" in HTTP/*" 2"[0-9][0-9]*) exit 0 ;; esac
-      exit 1' netroot-post "$host" "$port" "$path"
+      exit 1' netroot-post "$host" "$port" "$path" "$token"
   else
     echo "netroot-booted: neither curl, wget nor bash in this root"; return 1
   fi

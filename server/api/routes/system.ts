@@ -39,5 +39,18 @@ export function systemRoutes(d: ApiDeps) {
         return { body: { items: items.map((a) => ({ ...a, at: new Date(a.at).toISOString() })) } };
       },
     }),
+    route({
+      method: 'get',
+      path: '/security/events',
+      tag: 'system',
+      summary: 'Requests from the node network netroot refused as possible attacks (e.g. a "booted" report not from the node), newest first',
+      access: 'read',
+      query: z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(100), before: z.coerce.number().int().min(1).optional() }),
+      responses: { 200: '{items, total}' },
+      async handle({ query }) {
+        const items = await d.store.security.list(query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
+        return { body: { items: items.map((e) => ({ ...e, at: new Date(e.at).toISOString() })), total: await d.store.security.count() } };
+      },
+    }),
   ];
 }

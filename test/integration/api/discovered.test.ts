@@ -76,3 +76,65 @@ test('discovered MACs are listed and can be registered; timeline events are serv
     removeDir(dataDir);
   }
 });
+
+test('5,000 script requests for random MACs from one client leave a bounded discovered list (regression: 5,001 rows)', async () => {
+  const { startNetroot } = await import('../../helpers/service.js');
+  const nr = await startNetroot();
+  try {
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    let done = 0;
+    // Ten connections in parallel, as a script loop would; every request is answered.
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, w) => {
+        for (let i = w; i < 5000; i += 10) {
+          const r = await fetch(`${nr.url}/boot/52:54:01:${hex(i >> 8)}:${hex(i & 255)}:${hex(w)}.ipxe`);
+          assert.equal(r.status, 200);
+          await r.text();
+          done++;
+        }
+      }),
+    );
+    assert.equal(done, 5000);
+    // Default limits: a burst of 120 new MACs per source, then 120 a minute.
+    let total = 0;
+    for (let i = 0; i < 20; i++) {
+      total = (await nr.api('GET', '/discovered?limit=1')).body.total;
+      if (total >= 120) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(total >= 120 && total <= 200, `discovered rows: ${total}`);
+    const metrics = String((await nr.api('GET', '/metrics', undefined, null)).body);
+    const dropped = Number(/netroot_recorder_dropped_total\{reason="source-rate"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    assert.ok(dropped >= 4800, `source-rate drops counted: ${dropped}`);
+    assert.match(nr.proc.output(), /boot recorder: not recording \(limit reached/);
+  } finally {
+    await nr.stop();
+    removeDir(nr.dataDir);
+  }
+});
+
+test('connections held open by a client are capped at http.maxConnections; the service serves again once they go', async () => {
+  const { startNetroot } = await import('../../helpers/service.js');
+  const { connect } = await import('node:net');
+  const nr = await startNetroot({ config: { http: { listen: '127.0.0.1', port: 0, maxConnections: 16 } } });
+  const port = Number(new URL(nr.url).port);
+  const socks: import('node:net').Socket[] = [];
+  try {
+    let closed = 0;
+    for (let i = 0; i < 40; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.on('close', () => closed++);
+      socks.push(s);
+      await new Promise((r) => s.once('connect', r));
+    }
+    for (let i = 0; i < 50 && closed < 24; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(closed, 24, 'every connection past 16 was closed by the server at once');
+  } finally {
+    for (const s of socks) s.destroy();
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await nr.api('GET', '/health', undefined, null)).status, 200);
+  await nr.stop();
+  removeDir(nr.dataDir);
+});

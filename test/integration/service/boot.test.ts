@@ -36,7 +36,7 @@ before(async () => {
   nr = await startNetroot({
     dataDir,
     config: {
-      images: { dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
+      images: { keep: 1, dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
       boot: { serverAddress: '127.0.0.1' },
       tftp: { enabled: true, listen: '127.0.0.1', port: tftpPort },
     },
@@ -68,28 +68,40 @@ test('iPXE script, kernel with Range, initramfs over HTTP; booted; the timeline 
   const text = String(script.body);
   const base = nr.url;
   assert.match(text, /^#!ipxe/);
-  assert.ok(text.includes(`${base}/boot/${A}/vmlinuz`), text);
-  assert.ok(text.includes(`root=nfs:127.0.0.1:${root()}/root ro ip=dhcp rd.neednet=1 console=ttyS0,115200 quiet`), text);
-  assert.ok(text.includes(`${base}/boot/${A}/initrd.img`), text);
+  const port = new URL(base).port;
+  assert.ok(text.includes(`${base}/boot/${A}/${version}/vmlinuz`), text);
+  assert.ok(
+    text.includes(`root=nfs:127.0.0.1:${root()}/root ro ip=dhcp rd.neednet=1 netroot.fqdn=a.lab.example netroot.image=fixture netroot.version=${version} netroot.server=127.0.0.1:${port} console=ttyS0,115200 quiet`),
+    text,
+  );
+  assert.ok(text.includes(`${base}/boot/${A}/${version}/initrd.img`), text);
   const kernel = readFileSync(join(root(), 'boot/vmlinuz'));
-  const part = await run('curl', ['-sS', '-r', '2-9', '-o', join(tmp, 'part'), '-w', '%{http_code}', `${base}/boot/${A}/vmlinuz`]);
+  const part = await run('curl', ['-sS', '-r', '2-9', '-o', join(tmp, 'part'), '-w', '%{http_code}', `${base}/boot/${A}/${version}/vmlinuz`]);
   assert.equal(part.stdout, '206');
   assert.deepEqual(readFileSync(join(tmp, 'part')), kernel.subarray(2, 10));
-  const whole = await run('curl', ['-sS', '-o', join(tmp, 'k'), '-w', '%{http_code} %{size_download}', `${base}/boot/${A}/vmlinuz`]);
+  const whole = await run('curl', ['-sS', '-o', join(tmp, 'k'), '-w', '%{http_code} %{size_download}', `${base}/boot/${A}/${version}/vmlinuz`]);
   assert.equal(whole.stdout, `200 ${kernel.length}`);
   assert.equal(sha(readFileSync(join(tmp, 'k'))), sha(kernel));
   const manifest = JSON.parse(readFileSync(join(root(), 'boot/manifest.json'), 'utf8'));
-  const initrd = await run('curl', ['-sS', '-o', join(tmp, 'i'), '-w', '%{http_code}', `${base}/boot/${A}/initrd.img`]);
+  const initrd = await run('curl', ['-sS', '-o', join(tmp, 'i'), '-w', '%{http_code}', `${base}/boot/${A}/${version}/initrd.img`]);
   assert.equal(initrd.stdout, '200');
   assert.ok(JSON.stringify(manifest).includes(sha(readFileSync(join(tmp, 'i')))), 'initramfs matches the manifest');
-  assert.equal((await nr.api('POST', `/boot/${A}/booted`, '', null)).status, 204);
+  // This test is not at the node's address (10.8.0.10): its report needs the token the boot left
+  // in the node's state directory, which only the node can mount.
+  assert.equal((await nr.api('POST', `/boot/${A}/booted`, '', null)).status, 403, 'not from the node, no token');
+  const token = readFileSync(join(nr.dataDir, 'state', 'a.lab.example', '.netroot-boot-token'), 'utf8').trim();
+  assert.equal((await nr.api('POST', `/boot/${A}/booted?image=fixture&version=${version}`, '', null, { 'x-netroot-boot-token': token })).status, 204);
   let kinds: string[] = [];
   for (let i = 0; i < 30 && !kinds.includes('booted'); i++) {
     await new Promise((r) => setTimeout(r, 100));
     kinds = (await nr.api('GET', `/nodes/${A}/events`)).body.items.map((e: { kind: string }) => e.kind);
   }
-  assert.deepEqual(kinds.filter((k) => k !== 'http.kernel'), ['http.script', 'http.initrd', 'booted']);
-  assert.equal((await nr.api('GET', `/nodes/${A}`)).body.bootState, 'booted');
+  assert.deepEqual(kinds.filter((k) => k !== 'http.kernel'), ['boot.address', 'http.script', 'http.initrd', 'booted']);
+  const node = (await nr.api('GET', `/nodes/${A}`)).body;
+  assert.equal(node.bootState, 'booted');
+  assert.deepEqual([node.running.image, node.running.version], ['fixture', version], 'the version the node itself reported');
+  const sec = (await nr.api('GET', '/security/events')).body;
+  assert.deepEqual([sec.total, sec.items[0].kind, sec.items[0].mac, sec.items[0].detail.reason], [1, 'report.refused', A, "not from the node's address"]);
   const b = (await nr.api('GET', `/nodes/${A}/boot`)).body;
   assert.match(b.cmdline, /^initrd=initrd\.img root=nfs:127\.0\.0\.1:/);
   assert.equal(b.version, version);
@@ -104,6 +116,9 @@ test('TFTP: boot loaders from memory and a pxelinux config made on the fly (tftp
   assert.equal(sha(await get('undionly.kpxe')), sha(readFileSync('/usr/lib/ipxe/undionly.kpxe')));
   const cfg = (await get(`pxelinux.cfg/01-${B.replace(/:/g, '-')}`)).toString();
   assert.match(cfg, /APPEND .*root=nfs:127\.0\.0\.1:/);
+  const kernelPath = /^\s*KERNEL (\S+)$/m.exec(cfg)![1]!;
+  assert.equal(kernelPath, `boot/01-${B.replace(/:/g, '-')}/${version}/vmlinuz`, 'the config names its version');
+  assert.equal(sha(await get(kernelPath)), sha(readFileSync(join(root(), 'boot/vmlinuz'))));
   await assert.rejects(run('curl', ['-sS', '-o', join(tmp, 'x'), `tftp://127.0.0.1:${tftpPort}/../../etc/passwd`]), /TFTP|Access|violation|not found/i);
   let kinds: string[] = [];
   for (let i = 0; i < 30 && !kinds.includes('tftp.file'); i++) {
@@ -154,4 +169,61 @@ test('/metrics counts the transfers that happened', async () => {
   assert.match(text, /netroot_transfer_bytes_total\{protocol="http"\} [1-9]/);
   assert.match(text, /netroot_boots_completed_total 1/);
   assert.match(text, /netroot_transfers_in_flight\{protocol="tftp"\} 0/);
+});
+
+/** What a node does: fetch its script, then (once up) report booted with its command line's version. */
+async function bootNode(mac: string, fqdn: string): Promise<string> {
+  const script = String((await nr.api('GET', `/boot/${mac}.ipxe`, undefined, null)).body);
+  const v = / netroot\.version=(\S+) /.exec(script)?.[1];
+  assert.ok(v, script);
+  // The report goes with the token the boot left in the node's state directory (the test is not
+  // at the node's address).
+  const token = readFileSync(join(nr.dataDir, 'state', fqdn, '.netroot-boot-token'), 'utf8').trim();
+  assert.equal((await nr.api('POST', `/boot/${mac}/booted?image=fixture&version=${v}`, '', null, { 'x-netroot-boot-token': token })).status, 204);
+  return v;
+}
+
+async function pullPublish(marker: string): Promise<string> {
+  writeFileSync(join(fixture, 'etc/motd'), `${marker}\n`);
+  const p = await nr.cli(['image', 'pull', 'fixture', '--wait', '--json']);
+  assert.equal(p.code, 0, p.stderr);
+  const v = JSON.parse(p.stdout).result.version as string;
+  assert.equal((await nr.cli(['image', 'publish', 'fixture', v])).code, 0);
+  return v;
+}
+
+const versionsNow = async () => ((await nr.api('GET', '/images/fixture/versions')).body.items as { version: string }[]).map((v) => v.version);
+
+test('a running or booting node keeps its version through publishes (images.keep 1); the API shows what each node runs', async () => {
+  const C = '52:54:00:88:00:0c';
+  assert.equal((await nr.api('POST', '/nodes', { mac: C, fqdn: 'c.lab.example', ipv4: '10.8.0.12', image: 'fixture' })).status, 201);
+  const v1 = version;
+  // C starts booting v1 (its script is fetched) ... and v2 is published in the middle of it.
+  const script = String((await nr.api('GET', `/boot/${C}.ipxe`, undefined, null)).body);
+  const kernelUrl = /^kernel (\S+)/m.exec(script)![1]!;
+  assert.ok(kernelUrl.endsWith(`/${v1}/vmlinuz`));
+  const v2 = await pullPublish('two');
+  assert.ok((await versionsNow()).includes(v1), 'v1 stays: A runs it and C is booting it');
+  // C goes on with the version its script named: same kernel, same initramfs, same root=.
+  const k = await run('curl', ['-sS', '-o', join(tmp, 'kc'), '-w', '%{http_code}', kernelUrl]);
+  assert.equal(k.stdout, '200');
+  assert.equal(sha(readFileSync(join(tmp, 'kc'))), sha(readFileSync(join(nr.dataDir, 'images', 'fixture', v1, 'boot/vmlinuz'))));
+  const token = readFileSync(join(nr.dataDir, 'state', 'c.lab.example', '.netroot-boot-token'), 'utf8').trim();
+  assert.equal((await nr.api('POST', `/boot/${C}/booted?image=fixture&version=${v1}`, '', null, { 'x-netroot-boot-token': token })).status, 204);
+  // A reboots into v2; C keeps running v1.
+  assert.equal(await bootNode(A, 'a.lab.example'), v2);
+  await new Promise((r) => setTimeout(r, 200));
+  const runs = async (mac: string) => (await nr.api('GET', `/nodes/${mac}`)).body.running?.version;
+  assert.equal(await runs(A), v2);
+  assert.equal(await runs(C), v1, 'what C reported, not what is active');
+  const v3 = await pullPublish('three');
+  assert.deepEqual((await versionsNow()).sort(), [v1, v2, v3].sort(), 'v1 (C runs it) and v2 (A runs it) stay');
+  // Both reboot into v3: neither runs v1 or v2 any more.
+  assert.equal(await bootNode(A, 'a.lab.example'), v3);
+  assert.equal(await bootNode(C, 'c.lab.example'), v3);
+  const v4 = await pullPublish('four');
+  // B (pxelinux) fetched v1's kernel over TFTP in an earlier test and never reported since: it
+  // may be running v1, so v1 stays; v2 goes.
+  assert.deepEqual((await versionsNow()).sort(), [v1, v3, v4].sort());
+  assert.equal(await runs(C), v3);
 });

@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryBootTokens } from './tokens.js';
+
+test('boot tokens: written for nfs-state nodes, current and previous accepted, reused briefly, expire', async () => {
+  let t = 0;
+  const written: [string, string][] = [];
+  const tk = new MemoryBootTokens({ write: async (f, x) => (written.push([f, x]), true), reuseMs: 1000, maxAgeMs: 10_000, now: () => t });
+  const n = { mac: '52:54:00:00:00:01', fqdn: 'n1.lab.example', stateMode: 'nfs' as const };
+  await tk.issue(n);
+  await tk.issue(n);
+  assert.equal(written.length, 1, 'a second fetch within reuseMs writes nothing');
+  const first = written[0]![1];
+  assert.ok(first.length >= 32);
+  assert.equal(tk.verify(n.mac, first), true);
+  assert.equal(tk.verify(n.mac, `${first}x`), false);
+  assert.equal(tk.verify('52:54:00:00:00:02', first), false, "another MAC's token is not this one's");
+  t = 2000;
+  await tk.issue(n);
+  const second = written[1]![1];
+  assert.notEqual(second, first);
+  assert.equal(tk.verify(n.mac, first), true, 'the previous boot still reports');
+  t = 4000;
+  await tk.issue(n);
+  assert.equal(tk.verify(n.mac, first), false, 'two boots later: no longer');
+  t = 20_000;
+  assert.equal(tk.verify(n.mac, written[2]![1]), false, 'expired');
+  await tk.issue({ ...n, mac: '52:54:00:00:00:03', stateMode: 'local' });
+  assert.equal(written.length, 3, 'no state directory on netroot for a local-state node');
+});

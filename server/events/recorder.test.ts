@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { openSqliteStore } from '../store/sqlite/index.js';
+import { BootRecorder } from './recorder.js';
+
+const log = pino({ level: 'silent' });
+const mac = (i: number) => `52:54:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+const sighting = (i: number, source: string) => ({ mac: mac(i), arch: null, vendorClass: null, userClass: null, uuid: null, relay: null, via: 'http' as const, source });
+
+test('discoveries are rate-limited per source, the list is capped (least recently seen go) and expires, with the events of gone MACs', async () => {
+  const s = openSqliteStore(':memory:');
+  let t = 1_000_000;
+  const r = new BootRecorder(s, log, { maxPerNode: 100, maxAgeDays: 30, discoveredMax: 50, discoveredMaxAgeDays: 1, discoveriesPerSourceBurst: 40, discoveriesPerSourcePerMin: 60, now: () => t });
+  try {
+    // 1,000 random MACs from one address in one instant: the burst passes, the rest is dropped.
+    for (let i = 0; i < 1000; i++) r.discovery(sighting(i, '10.9.9.9'));
+    await r.flush();
+    assert.equal((await s.discovered.list(1, 0)).total, 40);
+    assert.equal(r.dropped['source-rate'], 960);
+    // Another source has its own bucket; a known MAC costs nothing.
+    t += 1000;
+    for (let i = 2000; i < 2030; i++) r.discovery(sighting(i, '10.9.9.10'));
+    r.discovery(sighting(0, '10.9.9.9'));
+    await r.flush();
+    // 70 rows were written; the cap (50) holds after the flush: the least recently seen went,
+    // and with them their timelines (the "discovered" event of each).
+    const page = await s.discovered.list(100, 0);
+    assert.equal(page.total, 50);
+    assert.ok(page.items.some((d) => d.mac === mac(0)), 'seen again just now: kept');
+    assert.ok(page.items.some((d) => d.mac === mac(2029)));
+    const statuses = await s.events.statusAll();
+    assert.equal(statuses.length, 50, 'no timeline left for a MAC that left the list');
+    // A day later with nothing seen: all expire.
+    t += 2 * 86400_000;
+    await r.prune();
+    assert.equal((await s.discovered.list(1, 0)).total, 0);
+    assert.equal((await s.events.statusAll()).length, 0);
+  } finally {
+    await r.close();
+    await s.close();
+  }
+});
+
+test('timeline events are rate-limited per MAC; security events per source, and the security log is capped', async () => {
+  const s = openSqliteStore(':memory:');
+  let t = 5_000_000;
+  const r = new BootRecorder(s, log, { maxPerNode: 1000, maxAgeDays: 30, eventsPerMacBurst: 10, eventsPerMacPerMin: 60, securityMax: 20, discoveriesPerSourceBurst: 15, now: () => t });
+  try {
+    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    for (let i = 0; i < 500; i++) r.sink({ mac: mac(1), kind: 'http.script', detail: { i } });
+    r.sink({ mac: mac(2), kind: 'http.script', detail: {} });
+    await r.flush();
+    assert.equal((await s.events.listForMac(mac(1), { limit: 1000 })).length, 10, 'a loop of fetches for one MAC: its burst only');
+    assert.equal((await s.events.listForMac(mac(2), { limit: 10 })).length, 1, 'other MACs unaffected');
+    t += 2000;
+    r.sink({ mac: mac(1), kind: 'booted', detail: {} });
+    await r.flush();
+    assert.equal((await s.events.listForMac(mac(1), { limit: 1000 })).length, 11, 'refilled at 1 a second');
+    for (let i = 0; i < 100; i++) r.securitySink({ kind: 'report.refused', mac: mac(1), client: `10.1.0.${i % 3}`, detail: { i } });
+    await r.flush();
+    assert.equal(await s.security.count(), 20, 'capped at securityMax (45 were accepted: 15 per source)');
+    const newest = await s.security.list({ limit: 1 });
+    assert.equal(newest[0]!.kind, 'report.refused');
+  } finally {
+    await r.close();
+    await s.close();
+  }
+});
