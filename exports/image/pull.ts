@@ -77,7 +77,7 @@ export class PullBusyError extends Error {
 const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
 
 /** Bumped when the pipeline's steps change what they make of the same tree: old versions are rebuilt. */
-const PIPELINE_REVISION = 1;
+const PIPELINE_REVISION = 2;
 
 /** What besides the tree decides a version's content. */
 function settingsKey(o: PullOptions): string {

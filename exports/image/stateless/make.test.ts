@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
 import { makeStateless } from './make.js';
 import { FSTAB, DEBIAN_INTERFACES } from './cleanup.js';
-import { BOOT_MARKER, BOOTED_UNIT } from './portable.js';
+import { BOOT_MARKER, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT } from './portable.js';
 
 async function withRoot(fn: (root: string) => Promise<void>, opts: Parameters<typeof buildFixtureRoot>[1] = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'netroot-stateless-'));
@@ -91,16 +91,48 @@ test('a RHEL root keeps its own readonly-root; netroot installs no portable one'
   }, { rhelReadonlyRoot: true });
 });
 
-test('host key policy "state" leaves empty placeholders and lists each key in statetab', async () => {
+test('host key policy "state" leaves empty placeholders, lists each key in statetab, installs the key unit', async () => {
   await withRoot(async (root) => {
-    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, statetab: ['/var/lib/myapp'], rwtab: [{ type: 'empty', path: '/var/cache/x' }] });
-    assert.equal(await read(root, 'etc/ssh/ssh_host_ed25519_key'), '');
-    assert.equal((await stat(join(root, 'etc/ssh/ssh_host_ed25519_key'))).mode & 0o777, 0o600);
+    const reports = await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, statetab: ['/var/lib/myapp'], rwtab: [{ type: 'empty', path: '/var/cache/x' }] });
+    for (const k of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub']) {
+      assert.equal(await read(root, `etc/ssh/${k}`), '', `${k} is an empty placeholder`);
+      assert.equal((await stat(join(root, `etc/ssh/${k}`))).mode & 0o777, k.endsWith('.pub') ? 0o644 : 0o600, k);
+    }
     assert.equal(await read(root, 'etc/ssh/sshd_config'), 'PermitRootLogin no\n');
     const st = (await read(root, 'etc/statetab.d/netroot')).split('\n');
     for (const p of ['/var/log', '/var/lib/myapp', '/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_rsa_key.pub']) assert.ok(st.includes(p), p);
     assert.match(await read(root, 'etc/rwtab.d/netroot'), /^empty\t\/var\/cache\/x$/m);
+    assert.equal(await read(root, 'usr/lib/netroot/hostkeys'), HOSTKEYS_SCRIPT);
+    assert.equal((await stat(join(root, 'usr/lib/netroot/hostkeys'))).mode & 0o777, 0o755);
+    assert.equal(await readlink(join(root, 'etc/systemd/system/sysinit.target.wants/netroot-hostkeys.service')), '../netroot-hostkeys.service');
+    assert.deepEqual(reports.find((r) => r.step === 'ssh-host-keys')!.changed.sort(),
+      ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_rsa_key.pub']);
+    // Run again (a re-pull linked to this tree): the placeholders are already there.
+    const again = await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    assert.deepEqual(again.find((r) => r.step === 'ssh-host-keys')!.changed, []);
+    assert.match(await read(root, 'etc/statetab.d/netroot'), /^\/etc\/ssh\/ssh_host_rsa_key$/m);
+    assert.ok(await exists(join(root, 'etc/systemd/system/netroot-hostkeys.service')));
   });
+});
+
+test('host key policy "keep" (explicit) keeps the golden host\'s keys and installs no key unit', async () => {
+  await withRoot(async (root) => {
+    await makeStateless(root, { state: diskless, hostKeys: 'keep', bootReport: null });
+    assert.equal(await read(root, 'etc/ssh/ssh_host_rsa_key'), 'PRIVATE rsa\n');
+    assert.doesNotMatch(await read(root, 'etc/statetab.d/netroot'), /ssh_host/);
+    assert.equal(await exists(join(root, 'usr/lib/netroot/hostkeys')), false);
+    assert.equal(await exists(join(root, 'etc/systemd/system/netroot-hostkeys.service')), false);
+  });
+});
+
+test('a RHEL root gets the key unit too (its sshd-keygen cannot fill a bind-mounted placeholder)', async () => {
+  await withRoot(async (root) => {
+    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    assert.equal(await exists(join(root, 'usr/lib/netroot/readonly-root')), false);
+    assert.ok(await exists(join(root, 'usr/lib/netroot/hostkeys')));
+    assert.match(HOSTKEYS_UNIT, /^Before=.*\bsshd-keygen@rsa\.service\b/m);
+    assert.match(HOSTKEYS_UNIT, /^After=.*\breadonly-root\.service\b/m);
+  }, { rhelReadonlyRoot: true });
 });
 
 test('steps never follow an absolute symlink out of the root', async () => {
@@ -157,7 +189,7 @@ test('the boot marker cannot match systemd\'s Starting line for the booted unit 
 test('the portable scripts are valid POSIX sh (dash -n) and carry no template escapes', async () => {
   const { READONLY_ROOT_SCRIPT, BOOTED_SCRIPT } = await import('./portable.js');
   const { runCommand } = await import('../../runner.js');
-  for (const s of [READONLY_ROOT_SCRIPT, BOOTED_SCRIPT]) {
+  for (const s of [READONLY_ROOT_SCRIPT, BOOTED_SCRIPT, HOSTKEYS_SCRIPT]) {
     await runCommand(['sh', '-n'], { input: s });
     assert.equal(s.includes('\\${'), false);
     assert.match(s, /\$\{/);

@@ -10,7 +10,7 @@ import {
   RW_MOUNT, SEED_RWTAB, SEED_STATETAB, STATE_MOUNT,
 } from './tabs.js';
 import {
-  BOOTED_SCRIPT, BOOTED_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
+  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
   renderBootedConf, SCRIPT_DIR, UNIT_DIR,
 } from './portable.js';
 import type { HostKeyPolicy, RwtabEntry, StateMode } from '../types.js';
@@ -73,6 +73,13 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
     await writeIn(root, `${SCRIPT_DIR}/readonly-root`, READONLY_ROOT_SCRIPT, 0o755);
     changed.push(...(await installUnit(root, 'netroot-readonly-root.service', READONLY_ROOT_UNIT, 'local-fs.target')));
     reports.push({ step: 'portable-readonly-root', changed });
+  }
+  if (keys.statetab.length) {
+    // Whatever readonly-root the root brings: RHEL's sshd-keygen cannot fill the placeholders.
+    const changed = [`${SCRIPT_DIR}/hostkeys`];
+    await writeIn(root, `${SCRIPT_DIR}/hostkeys`, HOSTKEYS_SCRIPT, 0o755);
+    changed.push(...(await installUnit(root, 'netroot-hostkeys.service', HOSTKEYS_UNIT, 'sysinit.target')));
+    reports.push({ step: 'hostkeys-unit', changed });
   }
   if (bootedConf !== null) {
     const changed = [`${SCRIPT_DIR}/booted`, '/etc/netroot/booted.conf'];

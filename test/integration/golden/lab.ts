@@ -14,7 +14,7 @@ import { MemoryVersionStore, MemoryPullLock, type ImageSettings, type PullOption
 export const image: ImageSettings = {
   name: 'fixture', host: 'golden1', excludes: ['/var/cache/skip/*'], rwtab: [{ type: 'empty', path: '/var/cache/app' }],
   statetab: ['/var/lib/app'], kernelArgs: '', drivers: ['virtio_net'],
-  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'keep', initramfs: 'golden',
+  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'state', initramfs: 'golden',
 };
 
 export interface Lab {

@@ -111,6 +111,14 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   // -H: hard links inside the root survive; --numeric-ids/-a: modes kept.
   assert.equal(await ino(join(root, 'usr/share/doc/netroot/README')), await ino(join(root, 'usr/share/doc/netroot/README.hardlink')));
   assert.equal((await stat(join(root, 'etc/ssh/ssh_host_ed25519_key'))).mode & 0o777, 0o600);
+  // Per-node host keys (the default): placeholders only; the golden host's private keys are nowhere in the tree.
+  for (const k of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub']) {
+    assert.equal(await readFile(join(root, 'etc/ssh', k), 'utf8'), '', k);
+  }
+  assert.equal((await runCommand(['grep', '-rlF', 'PRIVATE', root], { okCodes: [0, 1] })).stdout, '', 'no golden private key left in the version');
+  assert.match(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /^\/etc\/ssh\/ssh_host_ed25519_key$/m);
+  assert.ok((await stat(join(root, 'etc/systemd/system/sysinit.target.wants/netroot-hostkeys.service'))));
+  assert.ok(lines.some((l) => /^stateless ssh-host-keys: .*\/etc\/ssh\/ssh_host_rsa_key\b/.test(l)), lines.join('\n'));
   // The golden host itself is untouched.
   assert.match(await readFile(join(fixture, 'etc/fstab'), 'utf8'), /UUID=1234/);
   assert.ok(await stat(join(fixture, 'etc/hostname')));
@@ -125,6 +133,16 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.ok(m.initramfs.dracutModules.includes('nfs'));
   // No initramfs left behind on the golden host.
   assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('netroot-initramfs-')), []);
+});
+test('hostKeys "keep" is an explicit choice: the golden host\'s keys stay, the placeholders of the linked version too', async () => {
+  const rec = await pullVersion(opts({ image: { ...image, hostKeys: 'keep' }, version: 'keep1', prev: v1 }));
+  const root = versionPaths(imagesDir, 'fixture', rec.version).root;
+  assert.equal(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), 'PRIVATE ed25519\n');
+  assert.doesNotMatch(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /ssh_host/);
+  assert.equal(await stat(join(root, 'etc/systemd/system/netroot-hostkeys.service')).catch(() => null), null);
+  assert.equal(await readFile(join(versionPaths(imagesDir, 'fixture', v1).root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), '');
+  await removeVersionTree(imagesDir, 'fixture', rec.version);
+  await store.remove('fixture', rec.version);
 });
 test('second pull after a change: unchanged files are hard links to v1, disk grows by the delta', async () => {
   await appendFile(join(fixture, 'etc/ssh/sshd_config'), 'X11Forwarding no\n');

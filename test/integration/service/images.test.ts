@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -63,6 +63,7 @@ test('register a golden host: the key is fetched, shown, and must be pinned with
     settings: { statetab: ['/var/lib/app'], rwtab: [{ type: 'empty', path: '/var/cache/app' }], drivers: ['virtio_net'], excludes: ['/var/cache/skip/*'] },
   });
   assert.equal(img.status, 201, JSON.stringify(img.body));
+  assert.equal(img.body.settings.hostKeys, 'state', 'per-node SSH host keys unless asked otherwise');
   const early = await nr.api('POST', '/images/fixture/pull');
   assert.equal(early.status, 409);
   assert.match(early.body.error.message, /pin its host key/);
@@ -85,6 +86,8 @@ test('pull with a progress bar, publish, pull again, roll back; versions show wh
   assert.equal(p1.code, 0, p1.stderr);
   assert.match(p1.stderr, /\[#+\.*\]\s+\d+%/, 'a progress bar was drawn');
   const v1 = /version (\S+) is ready/.exec(p1.stdout)![1]!;
+  const root1 = join(nr.dataDir, 'images/fixture', v1, 'root');
+  assert.equal(readFileSync(join(root1, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), '', 'a placeholder, not the golden host\'s key');
   assert.equal((await nr.api('POST', '/nodes', { mac: '52:54:00:77:00:01', fqdn: 'n1.lab.example', ipv4: '10.7.0.1', image: 'fixture' })).status, 201);
   assert.equal((await nr.cli(['image', 'publish', 'fixture', v1])).code, 0);
   writeFileSync(join(fixture, 'etc/motd'), 'version two\n');
