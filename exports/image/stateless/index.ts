@@ -6,3 +6,4 @@ export {
 } from './tabs.js';
 export { BOOT_MARKER, READONLY_ROOT_SCRIPT, BOOTED_SCRIPT, HOSTKEYS_SCRIPT, READONLY_ROOT_UNIT, BOOTED_UNIT, HOSTKEYS_UNIT } from './portable.js';
 export { resolveInRoot } from './rootfs.js';
+export { removeAuthorizedKeys, authorizedKeysFiles } from './authkeys.js';

@@ -158,13 +158,17 @@ test('steps never follow an absolute symlink out of the root', async () => {
 
 test('writes never go through a hard link into a previous version', async () => {
   await withRoot(async (root) => {
+    const pullKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPullPullPullPullPullPullPullPullPullPull0 netroot';
+    await writeFile(join(root, 'root/.ssh/authorized_keys'), `${pullKey}\n`);
     const prev = join(root, '..', 'prev');
     await cp(root, prev, { recursive: true, verbatimSymlinks: true });
     await rm(root, { recursive: true });
     // Link every regular file, as rsync --link-dest does.
     const { execFileSync } = await import('node:child_process');
     execFileSync('cp', ['-al', prev, root]);
-    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, removeKeys: [pullKey] });
+    assert.equal(await read(root, 'root/.ssh/authorized_keys'), '');
+    assert.equal(await readFile(join(prev, 'root/.ssh/authorized_keys'), 'utf8'), `${pullKey}\n`);
     assert.equal(await readFile(join(prev, 'etc/machine-id'), 'utf8'), '0123456789abcdef0123456789abcdef\n');
     assert.equal(await readFile(join(prev, 'etc/ssh/ssh_host_rsa_key'), 'utf8'), 'PRIVATE rsa\n');
     assert.match(await readFile(join(prev, 'etc/fstab'), 'utf8'), /UUID=1234/);

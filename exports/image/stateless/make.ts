@@ -4,6 +4,7 @@
  */
 import { CLEANUP_STEPS } from './cleanup.js';
 import { applyHostKeyPolicy } from './hostkeys.js';
+import { keyBlob, removeAuthorizedKeys } from './authkeys.js';
 import { kindIn, mkdirIn, symlinkIn, writeIn } from './rootfs.js';
 import {
   mergeRwtab, mergeStatetab, renderReadonlyRoot, renderRwtab, renderStatetab,
@@ -23,6 +24,8 @@ export interface StatelessOptions {
   statetab?: readonly string[];
   /** Where netroot-booted.service reports; null = do not install it. */
   bootReport: { server: string; port: number } | null;
+  /** OpenSSH public keys to remove from every authorized_keys file (netroot's own pull key). */
+  removeKeys?: readonly string[];
 }
 
 export interface StepReport {
@@ -48,8 +51,11 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
   // Validate everything rendered from settings before touching the root.
   const roConf = renderReadonlyRoot(opts.state);
   const bootedConf = opts.bootReport ? renderBootedConf(opts.bootReport.server, opts.bootReport.port) : null;
+  const removeKeys = opts.removeKeys ?? [];
+  removeKeys.forEach(keyBlob);
 
   for (const [step, fn] of CLEANUP_STEPS) reports.push({ step, changed: await fn(root) });
+  reports.push({ step: 'netroot-key', changed: await removeAuthorizedKeys(root, removeKeys) });
 
   const keys = await applyHostKeyPolicy(root, opts.hostKeys);
   reports.push({ step: 'ssh-host-keys', changed: keys.changed });

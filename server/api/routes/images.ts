@@ -40,7 +40,7 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
       method: 'get',
       path: '/ssh/key',
       tag: 'golden',
-      summary: "netroot's SSH public key: authorise it on golden hosts (root's authorized_keys)",
+      summary: "netroot's SSH public key: authorise it on golden hosts (root's authorized_keys); pulls remove it from every authorized_keys file in the images",
       access: 'read',
       responses: { 200: '{publicKey, fingerprint}' },
       async handle() {

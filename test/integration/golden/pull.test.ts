@@ -17,7 +17,7 @@ import {
 } from '../../../exports/image/index.js';
 import { runCommand } from '../../../exports/runner.js';
 import { mountsUnder } from '../../../exports/image/tree.js';
-import { image, startLab, type Lab } from './lab.js';
+import { image, OTHER_KEY, startLab, type Lab } from './lab.js';
 
 let lab: Lab;
 let sshd: Lab['sshd'];
@@ -119,6 +119,15 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.match(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /^\/etc\/ssh\/ssh_host_ed25519_key$/m);
   assert.ok((await stat(join(root, 'etc/systemd/system/sysinit.target.wants/netroot-hostkeys.service'))));
   assert.ok(lines.some((l) => /^stateless ssh-host-keys: .*\/etc\/ssh\/ssh_host_rsa_key\b/.test(l)), lines.join('\n'));
+  // netroot's pull key is out of every authorized_keys file (root's, authorized_keys2, a user's); other keys stay.
+  assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), `${OTHER_KEY}\n`);
+  assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys2'), 'utf8'), '');
+  assert.equal(await readFile(join(root, 'var/lib/svc/.ssh/authorized_keys'), 'utf8'), `${OTHER_KEY}\n`);
+  assert.equal((await stat(join(root, 'root/.ssh/authorized_keys'))).mode & 0o777, 0o600);
+  assert.equal((await runCommand(['grep', '-rlF', lab.publicKey.split(' ')[1]!, root], { okCodes: [0, 1] })).stdout, '', 'netroot\'s key is nowhere in the version');
+  const fp = (await run('ssh-keygen', ['-lf', `${identity.privateKeyPath}.pub`])).stdout.split(' ')[1]!;
+  assert.ok(lines.includes(`removed netroot's own SSH key (${fp}) from /root/.ssh/authorized_keys /root/.ssh/authorized_keys2 /var/lib/svc/.ssh/authorized_keys: it must not log in to the nodes`), lines.join('\n'));
+  assert.match(await readFile(join(fixture, 'root/.ssh/authorized_keys'), 'utf8'), /netroot$/m, 'the golden host keeps it');
   // The golden host itself is untouched.
   assert.match(await readFile(join(fixture, 'etc/fstab'), 'utf8'), /UUID=1234/);
   assert.ok(await stat(join(fixture, 'etc/hostname')));

@@ -14,6 +14,8 @@ import { buildFixtureRoot } from '../../fixtures/golden/build-root.js';
 import { startSshd, type TestSshd } from '../golden/sshd.js';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 
+const ADMIN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminAdminAdminAdminAdminAdminAdminAdmin12 admin@desk';
+let key0: { publicKey: string; fingerprint: string };
 let tmp: string;
 let fixture: string;
 let sshd: TestSshd;
@@ -32,7 +34,10 @@ before(async () => {
   });
   const key = await nr.api('GET', '/ssh/key');
   assert.match(key.body.publicKey, /^ssh-ed25519 /);
+  key0 = key.body;
   sshd = await startSshd(join(tmp, 'sshd'), key.body.publicKey);
+  // The golden host authorises netroot's key beside an admin's (the test sshd reads its own copy).
+  writeFileSync(join(fixture, 'root/.ssh/authorized_keys'), `${ADMIN_KEY}\n${key.body.publicKey}\n`, { mode: 0o600 });
 });
 
 after(async () => {
@@ -88,6 +93,13 @@ test('pull with a progress bar, publish, pull again, roll back; versions show wh
   const v1 = /version (\S+) is ready/.exec(p1.stdout)![1]!;
   const root1 = join(nr.dataDir, 'images/fixture', v1, 'root');
   assert.equal(readFileSync(join(root1, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), '', 'a placeholder, not the golden host\'s key');
+  // netroot's own key (<dataDir>/ssh/id_ed25519.pub) is out of the image, the admin's stays; the job log says so.
+  assert.equal(readFileSync(join(root1, 'root/.ssh/authorized_keys'), 'utf8'), `${ADMIN_KEY}\n`);
+  const ownKey = readFileSync(join(nr.dataDir, 'ssh/id_ed25519.pub'), 'utf8').trim();
+  assert.equal(ownKey, key0.publicKey);
+  const job1 = (await nr.api('GET', '/jobs?target=image:fixture&limit=1')).body.items[0];
+  const log1 = (await nr.api('GET', `/jobs/${job1.id}`)).body.log as string;
+  assert.ok(log1.includes(`removed netroot's own SSH key (${key0.fingerprint}) from /root/.ssh/authorized_keys:`), log1);
   assert.equal((await nr.api('POST', '/nodes', { mac: '52:54:00:77:00:01', fqdn: 'n1.lab.example', ipv4: '10.7.0.1', image: 'fixture' })).status, 201);
   assert.equal((await nr.cli(['image', 'publish', 'fixture', v1])).code, 0);
   writeFileSync(join(fixture, 'etc/motd'), 'version two\n');
