@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, lstat, readlink, mkdir, writeFile, symlink, cp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
+import { assertHostSpecificCleaned, buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
 import { makeStateless } from './make.js';
 import { FSTAB, DEBIAN_INTERFACES } from './cleanup.js';
 import { BOOT_MARKER, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT } from './portable.js';
@@ -38,6 +38,7 @@ test('makeStateless applies every seed cleanup step to a fixture root', async ()
     assert.equal(await read(root, 'etc/machine-id'), '');
     assert.equal(await exists(join(root, 'var/lib/dbus/machine-id')), false);
     assert.deepEqual(await readdir(join(root, 'etc/udev/rules.d')), ['99-local.rules']);
+    assertHostSpecificCleaned(root);
     assert.equal(await read(root, 'etc/ssh/ssh_host_ed25519_key'), 'PRIVATE ed25519\n', 'keep policy keeps keys');
     const ro = await read(root, 'etc/sysconfig/readonly-root');
     for (const l of ['READONLY=yes', 'TEMPORARY_STATE=yes', 'RW_MOUNT=/var/lib/stateless/writable', 'STATE_MOUNT=/var/lib/stateless/state',
@@ -58,6 +59,16 @@ test('makeStateless applies every seed cleanup step to a fixture root', async ()
     assert.match(await read(root, 'etc/netroot/booted.conf'), /^NETROOT_SERVER=10\.0\.0\.1:8080$/m);
     assert.equal((await stat(join(root, 'usr/lib/netroot/booted'))).mode & 0o777, 0o755);
     assert.ok(reports.find((r) => r.step === 'hostname')!.changed.includes('/etc/hostname'));
+    assert.deepEqual(reports.find((r) => r.step === 'dhcp-leases')!.changed, [
+      '/var/lib/dhclient/dhclient--eth0.lease', '/var/lib/dhclient/dhclient6.leases',
+      '/var/lib/dhcp/dhclient.eth0.leases', '/var/lib/dhcp/dhclient.leases',
+      '/var/lib/dhcpcd/duid', '/var/lib/dhcpcd/eth0.lease',
+      '/var/lib/NetworkManager/dhclient-8f1c2d4e-0000-4000-8000-000000000001-eth0.lease',
+      '/var/lib/NetworkManager/internal-8f1c2d4e-0000-4000-8000-000000000001-eth0.lease',
+      '/var/lib/NetworkManager/secret_key',
+      '/var/lib/systemd/network/dhcp-server-lease',
+    ]);
+    assert.deepEqual(reports.find((r) => r.step === 'sysconfig-hostname')!.changed, ['/etc/sysconfig/network']);
     // Untouched: symlinks are not followed to the server's files.
     assert.equal(await readlink(join(root, 'etc/localtime')), '/usr/share/zoneinfo/UTC');
   });

@@ -9,7 +9,7 @@ import { mkdir, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendF
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { buildFixtureRoot, FIXTURE_KERNEL } from '../../fixtures/golden/build-root.js';
+import { assertHostSpecificCleaned, buildFixtureRoot, FIXTURE_KERNEL } from '../../fixtures/golden/build-root.js';
 import { run } from '../../helpers/proc.js';
 import { ensureKeyPair, fetchHostKey, pinKey, openSession, preflight, planPrepare, applyPrepare, GoldenError } from '../../../exports/golden/index.js';
 import {
@@ -103,6 +103,9 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.equal(await stat(join(root, 'etc/hostname')).catch(() => null), null);
   assert.equal(await readFile(join(root, 'etc/machine-id'), 'utf8'), '');
   assert.deepEqual(await readdir(join(root, 'etc/udev/rules.d')), ['99-local.rules']);
+  assertHostSpecificCleaned(root);
+  assert.ok(lines.includes('stateless random-seed: /var/lib/systemd/random-seed'), lines.join('\n'));
+  assert.ok(lines.includes('stateless sysconfig-hostname: /etc/sysconfig/network'), lines.join('\n'));
   assert.match(await readFile(join(root, 'etc/sysconfig/readonly-root'), 'utf8'), /^CLIENTSTATE=10\.0\.0\.1:\/var\/lib\/netroot\/state$/m);
   assert.match(await readFile(join(root, 'etc/rwtab.d/netroot'), 'utf8'), /^empty\t\/var\/cache\/app$/m);
   assert.match(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /^\/var\/lib\/app$/m);
