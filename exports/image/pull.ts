@@ -3,7 +3,8 @@
  * server's job runner calls with callbacks. rsync (--link-dest to the previous version) ->
  * stateless steps -> kernel + initramfs -> checks -> manifest -> ready. Any failure, abort
  * included, leaves the version `failed` (tree removed, or kept with keepFailed) and never touches
- * other versions, so the active one keeps serving.
+ * other versions, so the active one keeps serving. A service killed mid-pull leaves it `building`
+ * until its next start, which fails it the same way (recover.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';

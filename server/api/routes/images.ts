@@ -27,6 +27,7 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
         sizeBytes: v.sizeBytes,
         kernel: v.kernel,
         error: v.error,
+        kept: v.kept,
         createdAt: iso(v.createdAt),
         active: image.activeVersion === v.version,
         runningNodes: nodes.filter((n) => (n.pinnedVersion ?? image.activeVersion) === v.version).length,

@@ -1,18 +1,20 @@
 /**
  * Golden host to published version through the running service and its CLI only: a real sshd
  * serving a fixture root, host key fetched and pinned, preflight, pulls as jobs with progress,
- * publish, rollback, retention rules, a re-keyed host refused. (The fixture's dracut is a stand-in
- * script; the real dracut runs in the end-to-end test.)
+ * publish, rollback, retention rules, a re-keyed host refused, a pull whose service was killed.
+ * (The fixture's dracut is a stand-in script; the real dracut runs in the end-to-end test.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { buildFixtureRoot } from '../../fixtures/golden/build-root.js';
 import { startSshd, type TestSshd } from '../golden/sshd.js';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
+import { runCommand } from '../../../exports/runner.js';
 
 const ADMIN_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminAdminAdminAdminAdminAdminAdminAdmin12 admin@desk';
 let key0: { publicKey: string; fingerprint: string };
@@ -21,17 +23,19 @@ let fixture: string;
 let sshd: TestSshd;
 let nr: Netroot;
 
+/** The service's config; `images` adds to its images section (e.g. keepFailed, a slower rsync). */
+function config(images: Record<string, unknown> = {}) {
+  return {
+    boot: { serverAddress: '10.0.0.1' },
+    images: { keep: 2, dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd'), ...images },
+  };
+}
+
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'nr-images-'));
   fixture = join(tmp, 'golden-root');
   await buildFixtureRoot(fixture);
-  nr = await startNetroot({
-    dataDir: join(tmp, 'data'),
-    config: {
-      boot: { serverAddress: '10.0.0.1' },
-      images: { keep: 2, dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
-    },
-  });
+  nr = await startNetroot({ dataDir: join(tmp, 'data'), config: config() });
   const key = await nr.api('GET', '/ssh/key');
   assert.match(key.body.publicKey, /^ssh-ed25519 /);
   key0 = key.body;
@@ -159,4 +163,88 @@ test('a re-keyed golden host is refused until its new key is pinned; the active 
   assert.equal(JSON.parse(rk.stdout).pinned, false);
   const h = await nr.api('GET', '/health', undefined, null);
   assert.match(h.body.subsystems.golden.detail, /not pinned: golden1/);
+});
+
+test('kill -9 of the service during a pull: at restart the version is failed and its tree gone (kept with keepFailed); pulls and DELETE work', async () => {
+  const dataDir = nr.dataDir;
+  const token = nr.token;
+  const api = (method: string, path: string, body?: unknown) => nr.api(method, path, body, token);
+  const versionDir = (v: string) => join(dataDir, 'images/fixture', v);
+  // The host was re-keyed by the test above: pin its new key.
+  const h = (await api('GET', '/golden-hosts/golden1')).body;
+  assert.equal((await api('POST', '/golden-hosts/golden1/pin', { fingerprint: h.fingerprint })).status, 200);
+  // A pull that stays in rsync for seconds: 12 MiB new on the golden host, rsync limited to 2 MB/s.
+  const slow = { rsyncExtra: ['--bwlimit=2048'] };
+  const restart = async (images: Record<string, unknown>) => {
+    nr = await startNetroot({ dataDir, config: config(images) });
+  };
+  await nr.stop();
+  await restart(slow);
+
+  /** Starts a pull, waits until rsync writes into the new version, kills the service; returns job and version. */
+  const crashDuringPull = async (file: string) => {
+    writeFileSync(join(fixture, 'usr/share/data', file), randomBytes(12 << 20));
+    const started = await api('POST', '/images/fixture/pull');
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const id = started.body.job.id as number;
+    let building: string | undefined;
+    for (;;) {
+      const j = (await api('GET', `/jobs/${id}`)).body;
+      assert.equal(j.state, 'running', `the pull ended before the kill: ${j.state} ${j.error ?? ''}\n${j.log}`);
+      building = ((await api('GET', '/images/fixture/versions')).body.items as { version: string; state: string }[]).find((v) => v.state === 'building')?.version;
+      if (building && j.step === 'rsync' && existsSync(join(versionDir(building), 'root/etc'))) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pid = nr.proc.pid;
+    process.kill(pid, 'SIGKILL');
+    await nr.proc.exited;
+    assert.equal(nr.proc.child.signalCode, 'SIGKILL');
+    return { id, version: building };
+  };
+  const versions = async () => ((await api('GET', '/images/fixture/versions')).body.items as { version: string; state: string; error?: string; kept?: boolean }[]);
+  const nothingWritesInto = async (dir: string) => {
+    const r = await runCommand(['pgrep', '-f', dir], { okCodes: [0, 1] });
+    assert.equal(r.stdout.trim(), '', `processes still working in ${dir}`);
+  };
+
+  // 1. Default: the tree is removed.
+  const a = await crashDuringPull('crash-a.bin');
+  assert.ok(existsSync(join(versionDir(a.version), 'root')), 'a near-complete tree was left by the kill');
+  await restart(slow);
+  const job = (await api('GET', `/jobs/${a.id}`)).body;
+  assert.equal(job.state, 'failed');
+  const va = (await versions()).find((v) => v.version === a.version)!;
+  assert.equal(va.state, 'failed');
+  assert.match(va.error!, /service died during the pull/);
+  assert.match(va.error!, /partial tree removed/);
+  assert.equal(existsSync(versionDir(a.version)), false, 'the partial tree is gone');
+  await nothingWritesInto(versionDir(a.version));
+  // A new pull works (the image is not locked by the dead one), and nothing brings the old tree back.
+  const p = await nr.cli(['image', 'pull', 'fixture', '--wait', '--json'], { token });
+  assert.equal(p.code, 0, p.stderr);
+  const fresh = JSON.parse(p.stdout).result.version as string;
+  assert.notEqual(fresh, a.version);
+  assert.ok(readFileSync(join(versionDir(fresh), 'root/usr/share/data/crash-a.bin')).length === 12 << 20);
+  assert.equal(existsSync(versionDir(a.version)), false);
+  // DELETE of the failed version works (it used to answer 409 "still being built").
+  assert.equal((await api('DELETE', `/images/fixture/versions/${a.version}`)).status, 204);
+  assert.equal((await versions()).some((v) => v.version === a.version), false);
+
+  // 2. images.keepFailed: the partial tree stays for inspection, and DELETE removes it.
+  const b = await crashDuringPull('crash-b.bin');
+  await restart({ keepFailed: true });
+  const vb = (await versions()).find((v) => v.version === b.version)!;
+  assert.deepEqual([vb.state, vb.kept], ['failed', true]);
+  assert.match(vb.error!, /service died during the pull.*partial tree kept \(images\.keepFailed\)/);
+  assert.ok(existsSync(join(versionDir(b.version), 'root/etc')), 'the partial tree is kept');
+  await nothingWritesInto(versionDir(b.version));
+  assert.equal((await api('GET', `/jobs/${b.id}`)).body.state, 'failed');
+  assert.equal((await api('DELETE', `/images/fixture/versions/${b.version}`)).status, 204);
+  assert.equal(existsSync(versionDir(b.version)), false);
+  // Untouched by all this: the active version and the new one.
+  const active = (await api('GET', '/images/fixture')).body.activeVersion as string;
+  for (const v of [active, fresh]) {
+    assert.equal((await versions()).find((x) => x.version === v)!.state, 'ready', v);
+    assert.ok(existsSync(join(versionDir(v), 'boot/initramfs.img')), v);
+  }
 });
