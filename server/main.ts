@@ -137,6 +137,7 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       sshProblem = `SSH key pair: ${(err as Error).message}`;
       log.error({ err }, 'images: could not create netroot\'s SSH key pair; golden-host pulls are unavailable');
     });
+    await images.recover().catch((err: unknown) => log.error({ err }, 'images: could not clear the pulls the last run left unfinished'));
     health.register('golden', async () => {
       if (sshProblem) return { status: 'degraded', detail: sshProblem };
       const hosts = await store.goldenHosts.list();

@@ -5,6 +5,7 @@ export { MemoryVersionStore, MemoryPullLock, type VersionStore, type VersionPatc
 export { validateImageName, validateVersionName, versionPaths, imageDir, newVersionName, type VersionPaths } from './names.js';
 export { publishTarget, rollbackTarget, pinTarget, retentionPlan, PolicyError, type RetentionPlan } from './policy.js';
 export { removeVersionTree, mountsUnder } from './tree.js';
+export { failInterruptedPulls, processesIn, INTERRUPTED, type RecoverOptions, type RecoveredVersion } from './recover.js';
 export {
   publishVersion, rollbackVersion, applyRetention, MemoryImageState,
   type ImageState, type ActiveChange, type RetentionResult,

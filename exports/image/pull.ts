@@ -3,15 +3,18 @@
  * server's job runner calls with callbacks. rsync (--link-dest to the previous version) ->
  * stateless steps -> kernel + initramfs -> checks -> manifest -> ready. Any failure, abort
  * included, leaves the version `failed` (tree removed, or kept with keepFailed) and never touches
- * other versions, so the active one keeps serving.
+ * other versions, so the active one keeps serving. A service killed mid-pull leaves it `building`
+ * until its next start, which fails it the same way (recover.ts).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { runCommand, type Runner } from '../runner.js';
 import { openSession as defaultOpenSession, type GoldenSession } from '../golden/session.js';
 import { rsyncArgv, parseProgress2, SourceListing, type Progress } from '../golden/rsync.js';
 import type { GoldenHost, SshIdentity } from '../golden/types.js';
+import { fingerprintSha256 } from '../golden/hostkey.js';
 import { makeStateless } from './stateless/make.js';
+import { keyBlob } from './stateless/authkeys.js';
 import { newVersionName, validateImageName, validateVersionName, versionPaths } from './names.js';
 import { copyKernel, pickKernel } from './kernel.js';
 import { checkListing, chrootBuilder, goldenHostBuilder, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
@@ -77,7 +80,7 @@ export class PullBusyError extends Error {
 const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
 
 /** Bumped when the pipeline's steps change what they make of the same tree: old versions are rebuilt. */
-const PIPELINE_REVISION = 1;
+const PIPELINE_REVISION = 2;
 
 /** What besides the tree decides a version's content. */
 function settingsKey(o: PullOptions): string {
@@ -87,6 +90,13 @@ function settingsKey(o: PullOptions): string {
 }
 
 export type PullResult = VersionRecord & { unchanged: boolean };
+
+/** The public half of the key the pull authenticates with (the .pub beside it, else derived). */
+async function ownPublicKey(id: SshIdentity, runner: Runner): Promise<string> {
+  const pub = await readFile(`${id.privateKeyPath}.pub`, 'utf8').catch(() => null);
+  if (pub?.trim()) return pub.trim();
+  return (await runner(['ssh-keygen', '-y', '-f', id.privateKeyPath], { timeoutMs: 30_000 })).stdout.trim();
+}
 
 export async function pullVersion(o: PullOptions, hooks: PullHooks = {}): Promise<PullResult> {
   const image = validateImageName(o.image.name);
@@ -175,10 +185,16 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
 
     step = 'stateless';
     hooks.signal?.throwIfAborted();
+    const ownKey = await ownPublicKey(o.identity, runner);
     const reports = await makeStateless(paths.root, {
       state: o.image.state, hostKeys: o.image.hostKeys, rwtab: o.image.rwtab, statetab: o.image.statetab, bootReport: o.bootReport,
+      removeKeys: [ownKey],
     });
-    for (const r of reports) if (r.changed.length) log(`stateless ${r.step}: ${r.changed.join(' ')}`);
+    for (const r of reports) {
+      if (!r.changed.length) continue;
+      if (r.step === 'netroot-key') log(`removed netroot's own SSH key (${fingerprintSha256(Buffer.from(keyBlob(ownKey), 'base64'))}) from ${r.changed.join(' ')}: it must not log in to the nodes`);
+      else log(`stateless ${r.step}: ${r.changed.join(' ')}`);
+    }
     progress('stateless', DONE);
 
     step = 'kernel';

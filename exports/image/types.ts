@@ -7,7 +7,7 @@ export type StateMode =
   /** Local disk: two labelled partitions (seed defaults stateless-rw / stateless-state). */
   | { kind: 'local'; rwLabel: string; stateLabel: string };
 
-/** SSH host keys: `keep` = one key set shared by every node; `state` = per node, in its state dir. */
+/** SSH host keys: `state` (default) = per node, in its state dir; `keep` = the golden host's set, shared by every node. */
 export type HostKeyPolicy = 'keep' | 'state';
 
 /** rwtab line types (RHEL readonly-root): empty dir, dir tree without files, full copy. */

@@ -42,7 +42,10 @@ export const imageSettingsSchema = z.strictObject({
       z.strictObject({ kind: z.literal('local'), rwLabel: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/).default('stateless-rw'), stateLabel: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/).default('stateless-state') }),
     ])
     .default({ kind: 'diskless' }),
-  hostKeys: z.enum(['keep', 'state']).default('keep'),
+  hostKeys: z
+    .enum(['state', 'keep'])
+    .default('state')
+    .describe("SSH host keys: 'state' (default) generates each node's own on its first boot, kept in its state directory; the image holds empty placeholders. 'keep' gives every node the golden host's keys (shared, in the image)"),
   initramfs: z.enum(['golden', 'chroot']).default('golden'),
   kernel: z.string().regex(/^[A-Za-z0-9._+-]{1,100}$/, { message: 'a kernel version' }).optional(),
 });

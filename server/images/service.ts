@@ -11,7 +11,7 @@ import {
   type GoldenHost, type KeyPair, type PreflightReport, type PreparePlan, type SshIdentity,
 } from '../../exports/golden/index.js';
 import {
-  MemoryPullLock, PolicyError, applyRetention, pullVersion, removeVersionTree, type ImageSettings,
+  MemoryPullLock, PolicyError, applyRetention, failInterruptedPulls, pullVersion, removeVersionTree, type ImageSettings,
 } from '../../exports/image/index.js';
 import { publishVersion, rollbackVersion } from '../../exports/image/lifecycle.js';
 import { runCommand } from '../../exports/runner.js';
@@ -61,6 +61,18 @@ export class ImageService {
     await mkdir(join(this.config.dataDir, 'ssh'), { recursive: true, mode: 0o700 });
     await mkdir(this.imagesDir, { recursive: true, mode: 0o755 });
     this.key = await ensureKeyPair(join(this.config.dataDir, 'ssh'));
+  }
+
+  /**
+   * At start, before any pull: versions a dead service left `building` (kill -9, power loss) can
+   * never finish. They become failed, their trees removed or kept per images.keepFailed.
+   */
+  async recover(): Promise<void> {
+    const images = (await this.d.store.images.list()).map((i) => i.name);
+    const done = await failInterruptedPulls(versionStore(this.d.store), images, { imagesDir: this.imagesDir, keepFailed: this.config.images.keepFailed });
+    for (const v of done) {
+      this.d.log.warn({ image: v.image, version: v.version, kept: v.kept, stoppedPids: v.stopped, error: v.error }, 'images: a pull the last run left unfinished is marked failed');
+    }
   }
 
   publicKey(): KeyPair {

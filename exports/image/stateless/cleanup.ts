@@ -1,6 +1,7 @@
 /**
  * The seed's "Cleanup on the remote files", plus the other host-specific files it only hints at
- * ("any other file that may contain HW specific info"). Each step takes the root and returns the
+ * ("any other file that may contain HW specific info"): machine-id, NIC configs and rules, random
+ * seed, LVM devices file, iSCSI initiator name, DHCP leases and client identities, HOSTNAME=. Each step takes the root and returns the
  * paths it changed (root-relative, leading slash), so a pull can log exactly what it did.
  */
 import { kindIn, listIn, readIn, removeIn, writeIn } from './rootfs.js';
@@ -91,6 +92,56 @@ export const removeUdevPersistentNet: Step = async (root) => {
   return out;
 };
 
+async function removeFiles(root: string, paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) if (await removeIn(root, p)) out.push(p);
+  return out;
+}
+
+/**
+ * systemd's random seed: every node would start from the golden host's pool state (and, with
+ * SYSTEMD_RANDOM_SEED_CREDIT, credit it as entropy). On a read-only root the node has none to load,
+ * which systemd handles.
+ */
+export const removeRandomSeed: Step = (root) => removeFiles(root, ['/var/lib/systemd/random-seed']);
+
+/**
+ * LVM's devices file (RHEL 9 default) lists the golden host's PVs by WWID and serial: on a node,
+ * LVM would ignore every disk not in it.
+ */
+export const removeLvmDevices: Step = (root) => removeFiles(root, ['/etc/lvm/devices/system.devices']);
+
+/** The iSCSI initiator name identifies one host to targets: two nodes with the same name steal each
+ * other's sessions. A node that needs iSCSI gets its own name (e.g. with a statetab entry). */
+export const removeIscsiInitiatorName: Step = (root) => removeFiles(root, ['/etc/iscsi/initiatorname.iscsi']);
+
+/**
+ * DHCP client state: leases of the golden host's addresses (a client would first ask for the
+ * golden host's address back) and the DUID/secrets the clients derive identities from.
+ * dhclient (RHEL /var/lib/dhclient, Debian /var/lib/dhcp), dhcpcd, NetworkManager's dhclient and
+ * internal leases, and NetworkManager's secret_key (its stable-privacy IPv6 addresses and stable
+ * MACs: the same key on every node gives every node the same address on a network). systemd-
+ * networkd keeps its leases under /run (never copied); /var/lib/systemd/network holds its
+ * persistent state.
+ */
+export const removeDhcpLeases: Step = async (root) => [
+  ...(await removeMatching(root, '/var/lib/dhclient', () => false)),
+  ...(await removeMatching(root, '/var/lib/dhcp', (n) => !/\.leases?~?$/.test(n))),
+  ...(await removeMatching(root, '/var/lib/dhcpcd', () => false)),
+  ...(await removeMatching(root, '/var/lib/NetworkManager', (n) => !/\.lease$/.test(n) && n !== 'secret_key')),
+  ...(await removeMatching(root, '/var/lib/systemd/network', () => false)),
+];
+
+/** RHEL's /etc/sysconfig/network: HOSTNAME= would name every node after the golden host. */
+export const removeSysconfigHostname: Step = async (root) => {
+  const cur = await readIn(root, '/etc/sysconfig/network');
+  if (cur === null) return [];
+  const next = cur.split('\n').filter((l) => !/^\s*(export\s+)?HOSTNAME=/.test(l)).join('\n');
+  if (next === cur) return [];
+  await writeIn(root, '/etc/sysconfig/network', next);
+  return ['/etc/sysconfig/network'];
+};
+
 export const CLEANUP_STEPS: ReadonlyArray<[string, Step]> = [
   ['fstab', writeFstab],
   ['rpm-db-locks', removeRpmDbLocks],
@@ -101,4 +152,9 @@ export const CLEANUP_STEPS: ReadonlyArray<[string, Step]> = [
   ['hostname', removeHostname],
   ['machine-id', emptyMachineId],
   ['udev-persistent-net', removeUdevPersistentNet],
+  ['random-seed', removeRandomSeed],
+  ['lvm-devices', removeLvmDevices],
+  ['iscsi-initiator', removeIscsiInitiatorName],
+  ['dhcp-leases', removeDhcpLeases],
+  ['sysconfig-hostname', removeSysconfigHostname],
 ];

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, lstat, readlink, mkdir, writeFile, symlink, cp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
+import { assertHostSpecificCleaned, buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
 import { makeStateless } from './make.js';
 import { FSTAB, DEBIAN_INTERFACES } from './cleanup.js';
-import { BOOT_MARKER, BOOTED_UNIT } from './portable.js';
+import { BOOT_MARKER, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT } from './portable.js';
 
 async function withRoot(fn: (root: string) => Promise<void>, opts: Parameters<typeof buildFixtureRoot>[1] = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'netroot-stateless-'));
@@ -38,6 +38,7 @@ test('makeStateless applies every seed cleanup step to a fixture root', async ()
     assert.equal(await read(root, 'etc/machine-id'), '');
     assert.equal(await exists(join(root, 'var/lib/dbus/machine-id')), false);
     assert.deepEqual(await readdir(join(root, 'etc/udev/rules.d')), ['99-local.rules']);
+    assertHostSpecificCleaned(root);
     assert.equal(await read(root, 'etc/ssh/ssh_host_ed25519_key'), 'PRIVATE ed25519\n', 'keep policy keeps keys');
     const ro = await read(root, 'etc/sysconfig/readonly-root');
     for (const l of ['READONLY=yes', 'TEMPORARY_STATE=yes', 'RW_MOUNT=/var/lib/stateless/writable', 'STATE_MOUNT=/var/lib/stateless/state',
@@ -58,6 +59,16 @@ test('makeStateless applies every seed cleanup step to a fixture root', async ()
     assert.match(await read(root, 'etc/netroot/booted.conf'), /^NETROOT_SERVER=10\.0\.0\.1:8080$/m);
     assert.equal((await stat(join(root, 'usr/lib/netroot/booted'))).mode & 0o777, 0o755);
     assert.ok(reports.find((r) => r.step === 'hostname')!.changed.includes('/etc/hostname'));
+    assert.deepEqual(reports.find((r) => r.step === 'dhcp-leases')!.changed, [
+      '/var/lib/dhclient/dhclient--eth0.lease', '/var/lib/dhclient/dhclient6.leases',
+      '/var/lib/dhcp/dhclient.eth0.leases', '/var/lib/dhcp/dhclient.leases',
+      '/var/lib/dhcpcd/duid', '/var/lib/dhcpcd/eth0.lease',
+      '/var/lib/NetworkManager/dhclient-8f1c2d4e-0000-4000-8000-000000000001-eth0.lease',
+      '/var/lib/NetworkManager/internal-8f1c2d4e-0000-4000-8000-000000000001-eth0.lease',
+      '/var/lib/NetworkManager/secret_key',
+      '/var/lib/systemd/network/dhcp-server-lease',
+    ]);
+    assert.deepEqual(reports.find((r) => r.step === 'sysconfig-hostname')!.changed, ['/etc/sysconfig/network']);
     // Untouched: symlinks are not followed to the server's files.
     assert.equal(await readlink(join(root, 'etc/localtime')), '/usr/share/zoneinfo/UTC');
   });
@@ -91,16 +102,48 @@ test('a RHEL root keeps its own readonly-root; netroot installs no portable one'
   }, { rhelReadonlyRoot: true });
 });
 
-test('host key policy "state" leaves empty placeholders and lists each key in statetab', async () => {
+test('host key policy "state" leaves empty placeholders, lists each key in statetab, installs the key unit', async () => {
   await withRoot(async (root) => {
-    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, statetab: ['/var/lib/myapp'], rwtab: [{ type: 'empty', path: '/var/cache/x' }] });
-    assert.equal(await read(root, 'etc/ssh/ssh_host_ed25519_key'), '');
-    assert.equal((await stat(join(root, 'etc/ssh/ssh_host_ed25519_key'))).mode & 0o777, 0o600);
+    const reports = await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, statetab: ['/var/lib/myapp'], rwtab: [{ type: 'empty', path: '/var/cache/x' }] });
+    for (const k of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub']) {
+      assert.equal(await read(root, `etc/ssh/${k}`), '', `${k} is an empty placeholder`);
+      assert.equal((await stat(join(root, `etc/ssh/${k}`))).mode & 0o777, k.endsWith('.pub') ? 0o644 : 0o600, k);
+    }
     assert.equal(await read(root, 'etc/ssh/sshd_config'), 'PermitRootLogin no\n');
     const st = (await read(root, 'etc/statetab.d/netroot')).split('\n');
     for (const p of ['/var/log', '/var/lib/myapp', '/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_rsa_key.pub']) assert.ok(st.includes(p), p);
     assert.match(await read(root, 'etc/rwtab.d/netroot'), /^empty\t\/var\/cache\/x$/m);
+    assert.equal(await read(root, 'usr/lib/netroot/hostkeys'), HOSTKEYS_SCRIPT);
+    assert.equal((await stat(join(root, 'usr/lib/netroot/hostkeys'))).mode & 0o777, 0o755);
+    assert.equal(await readlink(join(root, 'etc/systemd/system/sysinit.target.wants/netroot-hostkeys.service')), '../netroot-hostkeys.service');
+    assert.deepEqual(reports.find((r) => r.step === 'ssh-host-keys')!.changed.sort(),
+      ['/etc/ssh/ssh_host_ed25519_key', '/etc/ssh/ssh_host_ed25519_key.pub', '/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_rsa_key.pub']);
+    // Run again (a re-pull linked to this tree): the placeholders are already there.
+    const again = await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    assert.deepEqual(again.find((r) => r.step === 'ssh-host-keys')!.changed, []);
+    assert.match(await read(root, 'etc/statetab.d/netroot'), /^\/etc\/ssh\/ssh_host_rsa_key$/m);
+    assert.ok(await exists(join(root, 'etc/systemd/system/netroot-hostkeys.service')));
   });
+});
+
+test('host key policy "keep" (explicit) keeps the golden host\'s keys and installs no key unit', async () => {
+  await withRoot(async (root) => {
+    await makeStateless(root, { state: diskless, hostKeys: 'keep', bootReport: null });
+    assert.equal(await read(root, 'etc/ssh/ssh_host_rsa_key'), 'PRIVATE rsa\n');
+    assert.doesNotMatch(await read(root, 'etc/statetab.d/netroot'), /ssh_host/);
+    assert.equal(await exists(join(root, 'usr/lib/netroot/hostkeys')), false);
+    assert.equal(await exists(join(root, 'etc/systemd/system/netroot-hostkeys.service')), false);
+  });
+});
+
+test('a RHEL root gets the key unit too (its sshd-keygen cannot fill a bind-mounted placeholder)', async () => {
+  await withRoot(async (root) => {
+    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    assert.equal(await exists(join(root, 'usr/lib/netroot/readonly-root')), false);
+    assert.ok(await exists(join(root, 'usr/lib/netroot/hostkeys')));
+    assert.match(HOSTKEYS_UNIT, /^Before=.*\bsshd-keygen@rsa\.service\b/m);
+    assert.match(HOSTKEYS_UNIT, /^After=.*\breadonly-root\.service\b/m);
+  }, { rhelReadonlyRoot: true });
 });
 
 test('steps never follow an absolute symlink out of the root', async () => {
@@ -126,13 +169,17 @@ test('steps never follow an absolute symlink out of the root', async () => {
 
 test('writes never go through a hard link into a previous version', async () => {
   await withRoot(async (root) => {
+    const pullKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPullPullPullPullPullPullPullPullPullPull0 netroot';
+    await writeFile(join(root, 'root/.ssh/authorized_keys'), `${pullKey}\n`);
     const prev = join(root, '..', 'prev');
     await cp(root, prev, { recursive: true, verbatimSymlinks: true });
     await rm(root, { recursive: true });
     // Link every regular file, as rsync --link-dest does.
     const { execFileSync } = await import('node:child_process');
     execFileSync('cp', ['-al', prev, root]);
-    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null, removeKeys: [pullKey] });
+    assert.equal(await read(root, 'root/.ssh/authorized_keys'), '');
+    assert.equal(await readFile(join(prev, 'root/.ssh/authorized_keys'), 'utf8'), `${pullKey}\n`);
     assert.equal(await readFile(join(prev, 'etc/machine-id'), 'utf8'), '0123456789abcdef0123456789abcdef\n');
     assert.equal(await readFile(join(prev, 'etc/ssh/ssh_host_rsa_key'), 'utf8'), 'PRIVATE rsa\n');
     assert.match(await readFile(join(prev, 'etc/fstab'), 'utf8'), /UUID=1234/);
@@ -157,7 +204,7 @@ test('the boot marker cannot match systemd\'s Starting line for the booted unit 
 test('the portable scripts are valid POSIX sh (dash -n) and carry no template escapes', async () => {
   const { READONLY_ROOT_SCRIPT, BOOTED_SCRIPT } = await import('./portable.js');
   const { runCommand } = await import('../../runner.js');
-  for (const s of [READONLY_ROOT_SCRIPT, BOOTED_SCRIPT]) {
+  for (const s of [READONLY_ROOT_SCRIPT, BOOTED_SCRIPT, HOSTKEYS_SCRIPT]) {
     await runCommand(['sh', '-n'], { input: s });
     assert.equal(s.includes('\\${'), false);
     assert.match(s, /\$\{/);

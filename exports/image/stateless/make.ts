@@ -4,13 +4,14 @@
  */
 import { CLEANUP_STEPS } from './cleanup.js';
 import { applyHostKeyPolicy } from './hostkeys.js';
+import { keyBlob, removeAuthorizedKeys } from './authkeys.js';
 import { kindIn, mkdirIn, symlinkIn, writeIn } from './rootfs.js';
 import {
   mergeRwtab, mergeStatetab, renderReadonlyRoot, renderRwtab, renderStatetab,
   RW_MOUNT, SEED_RWTAB, SEED_STATETAB, STATE_MOUNT,
 } from './tabs.js';
 import {
-  BOOTED_SCRIPT, BOOTED_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
+  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
   renderBootedConf, SCRIPT_DIR, UNIT_DIR,
 } from './portable.js';
 import type { HostKeyPolicy, RwtabEntry, StateMode } from '../types.js';
@@ -23,6 +24,8 @@ export interface StatelessOptions {
   statetab?: readonly string[];
   /** Where netroot-booted.service reports; null = do not install it. */
   bootReport: { server: string; port: number } | null;
+  /** OpenSSH public keys to remove from every authorized_keys file (netroot's own pull key). */
+  removeKeys?: readonly string[];
 }
 
 export interface StepReport {
@@ -48,8 +51,11 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
   // Validate everything rendered from settings before touching the root.
   const roConf = renderReadonlyRoot(opts.state);
   const bootedConf = opts.bootReport ? renderBootedConf(opts.bootReport.server, opts.bootReport.port) : null;
+  const removeKeys = opts.removeKeys ?? [];
+  removeKeys.forEach(keyBlob);
 
   for (const [step, fn] of CLEANUP_STEPS) reports.push({ step, changed: await fn(root) });
+  reports.push({ step: 'netroot-key', changed: await removeAuthorizedKeys(root, removeKeys) });
 
   const keys = await applyHostKeyPolicy(root, opts.hostKeys);
   reports.push({ step: 'ssh-host-keys', changed: keys.changed });
@@ -73,6 +79,13 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
     await writeIn(root, `${SCRIPT_DIR}/readonly-root`, READONLY_ROOT_SCRIPT, 0o755);
     changed.push(...(await installUnit(root, 'netroot-readonly-root.service', READONLY_ROOT_UNIT, 'local-fs.target')));
     reports.push({ step: 'portable-readonly-root', changed });
+  }
+  if (keys.statetab.length) {
+    // Whatever readonly-root the root brings: RHEL's sshd-keygen cannot fill the placeholders.
+    const changed = [`${SCRIPT_DIR}/hostkeys`];
+    await writeIn(root, `${SCRIPT_DIR}/hostkeys`, HOSTKEYS_SCRIPT, 0o755);
+    changed.push(...(await installUnit(root, 'netroot-hostkeys.service', HOSTKEYS_UNIT, 'sysinit.target')));
+    reports.push({ step: 'hostkeys-unit', changed });
   }
   if (bootedConf !== null) {
     const changed = [`${SCRIPT_DIR}/booted`, '/etc/netroot/booted.conf'];

@@ -117,15 +117,40 @@ if [ "$state" = yes ]; then
   done
 fi
 
-# Host keys kept per node (image policy "state"): the image holds empty placeholders; fill them
-# once, through the bind mount, so they persist in the node's state directory.
+exit 0
+`;
+
+/**
+ * Per-node SSH host keys (image policy "state"): the image holds empty placeholders, which
+ * readonly-root (netroot's or RHEL's) bind mounts from the node's state directory; each is filled
+ * once, through that mount, so the keys persist there. Its own unit, not part of readonly-root,
+ * because RHEL's readonly-root is not ours and RHEL's sshd-keygen cannot fill a bind-mounted file
+ * (it removes the key first: EBUSY). A placeholder still read-only (no state directory) gets a key
+ * in RAM for this boot, so sshd still starts, never with the golden host's key.
+ */
+export const HOSTKEYS_SCRIPT = sh`#!/bin/sh
+# netroot: per-node SSH host keys, generated once into the node's state directory.
+${COMMON}
+log() { echo "netroot-hostkeys: $*"; }
+command -v ssh-keygen >/dev/null || { log "no ssh-keygen in this root: host keys left empty"; exit 0; }
+dir=/run/netroot/hostkeys
+mkdir -p "$dir" && chmod 700 "$dir" || exit 1
+
+# put SRC DEST: DEST gets SRC's content; a read-only DEST gets SRC bind mounted over it.
+put() {
+  [ -f "$2" ] || return 0
+  if cat "$1" 2>/dev/null > "$2"; then rm -f "$1"; return 0; fi
+  log "$2 is read-only (no state directory?): its key lasts this boot only"
+  mount --bind "$1" "$2"
+}
+
 for k in /etc/ssh/ssh_host_*_key; do
-  [ -f "$k" ] && [ ! -s "$k" ] && command -v ssh-keygen >/dev/null || continue
+  [ -f "$k" ] && [ ! -s "$k" ] || continue
   t=\${k#/etc/ssh/ssh_host_}; t=\${t%_key}
-  tmp="$RW_MOUNT/.hostkey.$$"
-  rm -f "$tmp" "$tmp.pub"
-  ssh-keygen -q -t "$t" -N '' -f "$tmp" && cat "$tmp" > "$k" && { [ ! -f "$k.pub" ] || cat "$tmp.pub" > "$k.pub"; }
-  rm -f "$tmp" "$tmp.pub"
+  new="$dir/\${k##*/}"
+  rm -f "$new" "$new.pub"
+  ssh-keygen -q -t "$t" -N '' -f "$new" </dev/null || { log "ssh-keygen -t $t failed: $k left empty"; continue; }
+  put "$new" "$k" && put "$new.pub" "$k.pub"
 done
 exit 0
 `;
@@ -205,6 +230,23 @@ ExecStart=${SCRIPT_DIR}/readonly-root
 
 [Install]
 WantedBy=local-fs.target
+`;
+
+/** Early (sshd may be socket-activated), after every readonly-root flavour has bound the state. */
+export const HOSTKEYS_UNIT = `[Unit]
+Description=Per-node SSH host keys in the node's state directory
+DefaultDependencies=no
+Conflicts=shutdown.target
+After=local-fs.target systemd-random-seed.service netroot-readonly-root.service readonly-root.service fedora-readonly.service
+Before=sysinit.target shutdown.target ssh.socket ssh.service sshd.socket sshd.service sshd-keygen.target sshd-keygen.service sshd-keygen@rsa.service sshd-keygen@ecdsa.service sshd-keygen@ed25519.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${SCRIPT_DIR}/hostkeys
+
+[Install]
+WantedBy=sysinit.target
 `;
 
 export const BOOTED_UNIT = `[Unit]

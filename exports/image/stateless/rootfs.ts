@@ -6,7 +6,7 @@
  * component by rename (a new inode), which also matters for versions: files of a new version are
  * hard links into the previous one (rsync --link-dest), and writing in place would change both.
  */
-import { lstat, readlink, readdir, rename, rm, writeFile, mkdir, chmod, readFile, symlink } from 'node:fs/promises';
+import { lstat, readlink, readdir, rename, rm, writeFile, mkdir, chmod, chown, readFile, symlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join, posix } from 'node:path';
 
@@ -80,13 +80,14 @@ export async function readIn(root: string, rel: string): Promise<string | null> 
   }
 }
 
-/** Writes a file by temp + rename (never in place, never through a symlink). */
-export async function writeIn(root: string, rel: string, content: string, mode = 0o644): Promise<void> {
+/** Writes a file by temp + rename (never in place, never through a symlink); owned by us unless owner is given. */
+export async function writeIn(root: string, rel: string, content: string, mode = 0o644, owner?: { uid: number; gid: number }): Promise<void> {
   const p = await resolveInRoot(root, rel);
   await mkdir(posix.dirname(p), { recursive: true });
   const tmp = `${p}.netroot-${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
+  if (owner) await chown(tmp, owner.uid, owner.gid);
+  await chmod(tmp, mode); // after chown, which clears set-id bits
   await rename(tmp, p);
 }
 

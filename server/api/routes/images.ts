@@ -27,6 +27,7 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
         sizeBytes: v.sizeBytes,
         kernel: v.kernel,
         error: v.error,
+        kept: v.kept,
         createdAt: iso(v.createdAt),
         active: image.activeVersion === v.version,
         runningNodes: nodes.filter((n) => (n.pinnedVersion ?? image.activeVersion) === v.version).length,
@@ -40,7 +41,7 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
       method: 'get',
       path: '/ssh/key',
       tag: 'golden',
-      summary: "netroot's SSH public key: authorise it on golden hosts (root's authorized_keys)",
+      summary: "netroot's SSH public key: authorise it on golden hosts (root's authorized_keys); pulls remove it from every authorized_keys file in the images",
       access: 'read',
       responses: { 200: '{publicKey, fingerprint}' },
       async handle() {

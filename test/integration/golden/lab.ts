@@ -2,7 +2,7 @@
  * The golden-host lab shared by the integration tests: a fixture root served by a real sshd on
  * 127.0.0.1, netroot's key pair and known_hosts, an images dir and in-memory stores.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,11 @@ import { MemoryVersionStore, MemoryPullLock, type ImageSettings, type PullOption
 export const image: ImageSettings = {
   name: 'fixture', host: 'golden1', excludes: ['/var/cache/skip/*'], rwtab: [{ type: 'empty', path: '/var/cache/app' }],
   statetab: ['/var/lib/app'], kernelArgs: '', drivers: ['virtio_net'],
-  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'keep', initramfs: 'golden',
+  state: { kind: 'diskless', server: '10.0.0.1', stateExport: '/var/lib/netroot/state' }, hostKeys: 'state', initramfs: 'golden',
 };
+
+/** A key the golden host's admin authorised besides netroot's: it stays in the images. */
+export const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherOtherOtherOtherOtherOtherOtherOther0 admin@desk';
 
 export interface Lab {
   tmp: string;
@@ -38,6 +41,10 @@ export async function startLab(): Promise<Lab> {
   const fixture = join(tmp, 'golden-root');
   await buildFixtureRoot(fixture);
   const kp = await ensureKeyPair(join(tmp, 'netroot-ssh'));
+  // The golden host authorises netroot's key as an admin would (the test sshd reads its own copy).
+  await writeFile(join(fixture, 'root/.ssh/authorized_keys'), `${OTHER_KEY}\n${kp.publicKey}\n`, { mode: 0o600 });
+  await writeFile(join(fixture, 'root/.ssh/authorized_keys2'), `from="127.0.0.1" ${kp.publicKey.split(' ').slice(0, 2).join(' ')} pull\n`, { mode: 0o600 });
+  await writeFile(join(fixture, 'var/lib/svc/.ssh/authorized_keys'), `${kp.publicKey}\n${OTHER_KEY}\n`, { mode: 0o600 });
   const identity = { privateKeyPath: kp.privateKeyPath, knownHostsPath: join(tmp, 'netroot-ssh/known_hosts') };
   let sshd: TestSshd;
   try {

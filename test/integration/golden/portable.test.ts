@@ -82,3 +82,80 @@ test('portable readonly-root: rwtab on tmpfs, statetab from <CLIENTSTATE>/<fqdn>
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('per-node host keys on a read-only root: made on first boot in <state>/<fqdn>, kept on the next, one set per node, RAM-only without state', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'netroot-hostkeys-'));
+  try {
+    const root = join(dir, 'root');
+    const nfs = join(dir, 'nfs'); // what the NFS server exports, outside the read-only root
+    await buildFixtureRoot(root, { chrootShell: true, fakeDracut: false, sshKeygen: true });
+    await makeStateless(root, { state: { kind: 'diskless', server: 'nfs.test', stateExport: '/state' }, hostKeys: 'state', bootReport: null });
+    await mkdir(join(root, 'nfs-export'));
+    await mkdir(join(root, 'usr/sbin'), { recursive: true });
+    await mkdir(join(nfs, 'state'), { recursive: true });
+    // Stands in for mount.nfs, and fails like an unreachable server while /nfs-export/down exists.
+    await writeFile(join(root, 'usr/sbin/mount'), `#!/bin/sh
+if [ "$1" = "-t" ] && [ "$2" = nfs ]; then
+  [ -e /nfs-export/down ] && { echo "mount.nfs: Connection timed out" >&2; exit 32; }
+  exec /bin/busybox mount --bind "/nfs-export\${5#*:}" "$6"
+fi
+exec /bin/busybox mount "$@"
+`, { mode: 0o755 });
+    const image = async (k: string) => readFile(join(root, 'etc/ssh', k), 'utf8');
+    /** One boot of `fqdn`: the root read-only as on a node, /run a tmpfs; prints the ed25519 public key. */
+    const boot = async (fqdn: string) => {
+      await writeFile(join(root, 'proc/cmdline'), `ro ip=dhcp netroot.fqdn=${fqdn}\n`);
+      const inside = [
+        '/usr/lib/netroot/readonly-root || exit 10',
+        '/usr/lib/netroot/hostkeys || exit 11',
+        '(: 2>/dev/null > /etc/probe) && echo ROOT-WRITABLE',
+        'cat /etc/ssh/ssh_host_ed25519_key.pub',
+        'head -c 36 /etc/ssh/ssh_host_rsa_key; echo',
+      ].join('\n');
+      const script = [
+        'set -e',
+        `mount --bind ${root} ${root}`,
+        `mount --bind ${nfs} ${root}/nfs-export`,
+        `mount -t tmpfs -o mode=0755 run ${root}/run`,
+        `mount --bind /dev ${root}/dev`,
+        `mount -o remount,bind,ro ${root}`,
+        `exec chroot ${root} /bin/sh -c '${inside}'`,
+      ].join('\n');
+      const r = await runCommand(['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], { timeoutMs: 120_000 });
+      assert.doesNotMatch(r.stdout, /ROOT-WRITABLE/);
+      const lines = r.stdout.split('\n');
+      const pub = lines.find((l) => l.startsWith('ssh-ed25519 '));
+      assert.ok(pub, `an ed25519 public key for ${fqdn}:\n${r.stdout}${r.stderr}`);
+      assert.ok(lines.includes('-----BEGIN OPENSSH PRIVATE KEY-----'), `an RSA private key for ${fqdn}`);
+      return { pub: pub.split(' ').slice(0, 2).join(' '), out: r.stdout + r.stderr };
+    };
+    const blob = (s: string) => s.trim().split(' ').slice(0, 2).join(' ');
+
+    const first = await boot('node1.lab');
+    const state = join(nfs, 'state/node1.lab/etc/ssh');
+    const priv = join(state, 'ssh_host_ed25519_key');
+    assert.match(await readFile(priv, 'utf8'), /^-----BEGIN OPENSSH PRIVATE KEY-----\n/);
+    assert.equal((await stat(priv)).mode & 0o777, 0o600);
+    assert.equal(blob(await readFile(join(state, 'ssh_host_ed25519_key.pub'), 'utf8')), first.pub);
+    // The private key in the state dir is the one the public key belongs to.
+    assert.equal(blob((await runCommand(['ssh-keygen', '-y', '-f', priv])).stdout), first.pub);
+    assert.match(await readFile(join(state, 'ssh_host_rsa_key'), 'utf8'), /PRIVATE KEY/);
+    // The image still holds placeholders only.
+    for (const k of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub']) assert.equal(await image(k), '', k);
+
+    assert.equal((await boot('node1.lab')).pub, first.pub, 'the next boot keeps the node\'s keys');
+    const other = await boot('node2.lab');
+    assert.notEqual(other.pub, first.pub, 'another node, other keys');
+
+    // State unreachable: sshd still gets keys, for this boot only, and nothing is written anywhere.
+    await writeFile(join(nfs, 'down'), '');
+    const lost = await boot('node3.lab');
+    assert.match(lost.out, /lasts this boot only/);
+    assert.notEqual(lost.pub, first.pub);
+    assert.notEqual(lost.pub, other.pub);
+    assert.equal(await stat(join(nfs, 'state/node3.lab')).catch(() => null), null);
+    for (const k of ['ssh_host_ed25519_key', 'ssh_host_rsa_key.pub']) assert.equal(await image(k), '', k);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

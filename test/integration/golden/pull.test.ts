@@ -9,7 +9,7 @@ import { mkdir, rm, readFile, writeFile, stat, lstat, readdir, readlink, appendF
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { buildFixtureRoot, FIXTURE_KERNEL } from '../../fixtures/golden/build-root.js';
+import { assertHostSpecificCleaned, buildFixtureRoot, FIXTURE_KERNEL } from '../../fixtures/golden/build-root.js';
 import { run } from '../../helpers/proc.js';
 import { ensureKeyPair, fetchHostKey, pinKey, openSession, preflight, planPrepare, applyPrepare, GoldenError } from '../../../exports/golden/index.js';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../../exports/image/index.js';
 import { runCommand } from '../../../exports/runner.js';
 import { mountsUnder } from '../../../exports/image/tree.js';
-import { image, startLab, type Lab } from './lab.js';
+import { image, OTHER_KEY, startLab, type Lab } from './lab.js';
 
 let lab: Lab;
 let sshd: Lab['sshd'];
@@ -103,6 +103,9 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.equal(await stat(join(root, 'etc/hostname')).catch(() => null), null);
   assert.equal(await readFile(join(root, 'etc/machine-id'), 'utf8'), '');
   assert.deepEqual(await readdir(join(root, 'etc/udev/rules.d')), ['99-local.rules']);
+  assertHostSpecificCleaned(root);
+  assert.ok(lines.includes('stateless random-seed: /var/lib/systemd/random-seed'), lines.join('\n'));
+  assert.ok(lines.includes('stateless sysconfig-hostname: /etc/sysconfig/network'), lines.join('\n'));
   assert.match(await readFile(join(root, 'etc/sysconfig/readonly-root'), 'utf8'), /^CLIENTSTATE=10\.0\.0\.1:\/var\/lib\/netroot\/state$/m);
   assert.match(await readFile(join(root, 'etc/rwtab.d/netroot'), 'utf8'), /^empty\t\/var\/cache\/app$/m);
   assert.match(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /^\/var\/lib\/app$/m);
@@ -111,6 +114,23 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   // -H: hard links inside the root survive; --numeric-ids/-a: modes kept.
   assert.equal(await ino(join(root, 'usr/share/doc/netroot/README')), await ino(join(root, 'usr/share/doc/netroot/README.hardlink')));
   assert.equal((await stat(join(root, 'etc/ssh/ssh_host_ed25519_key'))).mode & 0o777, 0o600);
+  // Per-node host keys (the default): placeholders only; the golden host's private keys are nowhere in the tree.
+  for (const k of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub', 'ssh_host_rsa_key', 'ssh_host_rsa_key.pub']) {
+    assert.equal(await readFile(join(root, 'etc/ssh', k), 'utf8'), '', k);
+  }
+  assert.equal((await runCommand(['grep', '-rlF', 'PRIVATE', root], { okCodes: [0, 1] })).stdout, '', 'no golden private key left in the version');
+  assert.match(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /^\/etc\/ssh\/ssh_host_ed25519_key$/m);
+  assert.ok((await stat(join(root, 'etc/systemd/system/sysinit.target.wants/netroot-hostkeys.service'))));
+  assert.ok(lines.some((l) => /^stateless ssh-host-keys: .*\/etc\/ssh\/ssh_host_rsa_key\b/.test(l)), lines.join('\n'));
+  // netroot's pull key is out of every authorized_keys file (root's, authorized_keys2, a user's); other keys stay.
+  assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8'), `${OTHER_KEY}\n`);
+  assert.equal(await readFile(join(root, 'root/.ssh/authorized_keys2'), 'utf8'), '');
+  assert.equal(await readFile(join(root, 'var/lib/svc/.ssh/authorized_keys'), 'utf8'), `${OTHER_KEY}\n`);
+  assert.equal((await stat(join(root, 'root/.ssh/authorized_keys'))).mode & 0o777, 0o600);
+  assert.equal((await runCommand(['grep', '-rlF', lab.publicKey.split(' ')[1]!, root], { okCodes: [0, 1] })).stdout, '', 'netroot\'s key is nowhere in the version');
+  const fp = (await run('ssh-keygen', ['-lf', `${identity.privateKeyPath}.pub`])).stdout.split(' ')[1]!;
+  assert.ok(lines.includes(`removed netroot's own SSH key (${fp}) from /root/.ssh/authorized_keys /root/.ssh/authorized_keys2 /var/lib/svc/.ssh/authorized_keys: it must not log in to the nodes`), lines.join('\n'));
+  assert.match(await readFile(join(fixture, 'root/.ssh/authorized_keys'), 'utf8'), /netroot$/m, 'the golden host keeps it');
   // The golden host itself is untouched.
   assert.match(await readFile(join(fixture, 'etc/fstab'), 'utf8'), /UUID=1234/);
   assert.ok(await stat(join(fixture, 'etc/hostname')));
@@ -125,6 +145,16 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.ok(m.initramfs.dracutModules.includes('nfs'));
   // No initramfs left behind on the golden host.
   assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('netroot-initramfs-')), []);
+});
+test('hostKeys "keep" is an explicit choice: the golden host\'s keys stay, the placeholders of the linked version too', async () => {
+  const rec = await pullVersion(opts({ image: { ...image, hostKeys: 'keep' }, version: 'keep1', prev: v1 }));
+  const root = versionPaths(imagesDir, 'fixture', rec.version).root;
+  assert.equal(await readFile(join(root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), 'PRIVATE ed25519\n');
+  assert.doesNotMatch(await readFile(join(root, 'etc/statetab.d/netroot'), 'utf8'), /ssh_host/);
+  assert.equal(await stat(join(root, 'etc/systemd/system/netroot-hostkeys.service')).catch(() => null), null);
+  assert.equal(await readFile(join(versionPaths(imagesDir, 'fixture', v1).root, 'etc/ssh/ssh_host_ed25519_key'), 'utf8'), '');
+  await removeVersionTree(imagesDir, 'fixture', rec.version);
+  await store.remove('fixture', rec.version);
 });
 test('second pull after a change: unchanged files are hard links to v1, disk grows by the delta', async () => {
   await appendFile(join(fixture, 'etc/ssh/sshd_config'), 'X11Forwarding no\n');
