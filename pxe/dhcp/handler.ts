@@ -13,6 +13,7 @@ import { chooseBootFile, clientFirmware, type ClientFirmware } from './policy.js
 import { replyDestination, replyTo, setBootFile, setIpxeNoProxyWait, type Destination } from './reply.js';
 import type { LeaseStore, PoolRange } from './leases.js';
 import { bump, emptyCounters, type DhcpCounters } from './counters.js';
+import { reservationProblem, type AddressProblem } from './addresses.js';
 
 /** Where and how a packet arrived. */
 export interface Arrival {
@@ -51,6 +52,8 @@ const OFFER_HOLD_SEC = 60;
 const DECLINE_HOLD_SEC = 600;
 /** One discovery report per unknown MAC per this interval: a booting client retries every few seconds. */
 const DISCOVERY_INTERVAL_MS = 30_000;
+/** A refused reservation is put on the node's timeline again after this long (it retries for as long as it is powered). */
+const REFUSAL_EVENT_INTERVAL_MS = 600_000;
 
 const ZERO = '0.0.0.0';
 
@@ -59,6 +62,8 @@ export class DhcpHandler {
   /** xids of our own rival probes: never answered by us. */
   readonly ownXids = new Set<number>();
   private readonly lastDiscovery = new Map<string, number>();
+  /** Per MAC: the refused address and reason last reported, and when it went on the timeline. */
+  private readonly refusals = new Map<string, { key: string; at: number }>();
   private readonly now: () => number;
 
   constructor(
@@ -99,6 +104,23 @@ export class DhcpHandler {
     }
   }
 
+  /** A registered node whose address must not be given: silent; logged once, counted, on its timeline. */
+  private refuse(mac: string, ip: string, problem: AddressProblem, at: Arrival): Outgoing[] {
+    bump(this.counters.ignored, 'bad-reservation');
+    const key = `${ip} ${problem.code}`;
+    const t = this.now();
+    const last = this.refusals.get(mac);
+    if (last?.key !== key) {
+      this.deps.logger?.warn({ mac, ip, reason: problem.code }, `dhcp: not answering ${mac}: its registered address ${problem.message}`);
+    }
+    if (last?.key !== key || t - last.at >= REFUSAL_EVENT_INTERVAL_MS) {
+      if (this.refusals.size > 10_000) this.refusals.clear();
+      this.refusals.set(mac, { key, at: t });
+      this.event(mac, BootEventKind.DhcpRefused, { ip, reason: problem.code, message: problem.message, ifname: at.ifname });
+    }
+    return [];
+  }
+
   async handle(req: DhcpPacket, at: Arrival): Promise<Outgoing[]> {
     if (req.op !== Op.Request) return this.ignore('not-request');
     const type = messageType(req);
@@ -121,6 +143,11 @@ export class DhcpHandler {
     const target = await this.deps.directory.lookup(mac);
     let assign: Assignment | null = null;
     if (target && target.node.enabled) {
+      // Whatever the store holds (an older version's rows, a restored backup, a config edited
+      // while netroot was stopped), an address a node must never get is not put in a reply.
+      const own = [...this.opts.ownAddresses, serverId, ...at.ifAddresses];
+      const problem = reservationProblem(target.node.ipv4, { subnets: this.opts.subnets, own, poolsServed: true });
+      if (problem) return this.refuse(mac, target.node.ipv4, problem, at);
       if (!inSubnet(target.node.ipv4, subnet.net)) return this.ignore('reservation-wrong-subnet', { mac, ip: target.node.ipv4, subnet: subnet.cidr });
       assign = { ip: target.node.ipv4, target, pool: null };
     } else {

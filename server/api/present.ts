@@ -4,7 +4,8 @@ import type { BootState } from '../registry/boot-state.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootState) {
+/** addressProblem: why DHCP will not give the node its address under the running config (null: fine). */
+export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootState, addressProblem: string | null = null) {
   return {
     mac: n.mac,
     fqdn: n.fqdn,
@@ -20,6 +21,7 @@ export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootStat
     lastEvent: status ? { kind: status.lastKind, at: iso(status.lastAt) } : null,
     lastBootedAt: status ? iso(status.bootedAt) : null,
     bootState: state ?? 'never',
+    addressProblem,
   };
 }
 
