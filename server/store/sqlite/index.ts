@@ -38,6 +38,7 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
   const schemaVersion = migrate(db);
   const ping = db.prepare('SELECT 1');
   const writer = path !== ':memory:' && (opts.eventWriterThread ?? true) ? startEventWriter(path, db) : undefined;
+  const leases = sqliteLeases(db, writer);
   return {
     kind: 'sqlite',
     db,
@@ -51,13 +52,18 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
     goldenHosts: sqliteGoldenHosts(db, now),
     jobs: sqliteJobs(db, now),
     audit: sqliteAudit(db),
-    leases: sqliteLeases(db),
+    leases,
     async ping() {
       ping.get();
     },
     async close() {
-      await writer?.close();
-      if (db.open) db.close();
+      try {
+        // Leases written behind go first, while the thread still takes writes.
+        await leases.flush();
+      } finally {
+        await writer?.close();
+        if (db.open) db.close();
+      }
     },
   };
 }
