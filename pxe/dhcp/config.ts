@@ -172,14 +172,25 @@ export function resolveSubnets(subnets: DhcpSubnetConfig[]): ResolvedSubnet[] {
       if (!inSubnet(start, net) || !inSubnet(end, net) || ipToInt(start) > ipToInt(end)) throw new DhcpConfigError(`${f}.pool`, `${start}-${end} is not a range inside ${s.cidr}`);
       pool = { start, end };
     }
+    const router = s.router === undefined ? null : ip(s.router, `${f}.router`);
+    const serverAddress = s.serverAddress === undefined ? null : ip(s.serverAddress, `${f}.serverAddress`);
+    if (pool) {
+      // The pool's addresses go to any client: never one that is taken by the network itself.
+      const taken: [string, string | null][] = [['router', router], ['serverAddress', serverAddress]];
+      if (net.prefix < 31) taken.push(['network address', net.network], ['broadcast address', net.broadcast]);
+      const [lo, hi] = [ipToInt(pool.start), ipToInt(pool.end)];
+      for (const [what, a] of taken) {
+        if (a !== null && ipToInt(a) >= lo && ipToInt(a) <= hi) throw new DhcpConfigError(`${f}.pool`, `${pool.start}-${pool.end} includes the ${what} ${a}`);
+      }
+    }
     return {
       cidr: s.cidr,
       net,
-      router: s.router === undefined ? null : ip(s.router, `${f}.router`),
+      router,
       dns: (s.dns ?? []).map((d, j) => ip(d, `${f}.dns[${j}]`)),
       domain: s.domain ?? null,
       leaseTimeSec: lease,
-      serverAddress: s.serverAddress === undefined ? null : ip(s.serverAddress, `${f}.serverAddress`),
+      serverAddress,
       pool,
     };
   });

@@ -243,6 +243,39 @@ test('a stored reservation DHCP must never give is not offered or ACKed: silent,
   assert.equal(o!.packet.yiaddr, '10.77.0.113');
 });
 
+test('the pool never hands out netroot\'s own address; the config keeps router, server, network and broadcast out of it', async () => {
+  // The receiving interface's address (10.77.0.1) is inside the pool: only the config could not know.
+  const { h } = setup({ subnets: [{ cidr: '10.77.0.0/24', pool: { start: '10.77.0.1', end: '10.77.0.2' } }] }, []);
+  const offered: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const d = fx('initramfs-dhclient-01-dhcp-discover.bin');
+    d.chaddr[5] = i;
+    if (i === 0) d.options.set(Opt.RequestedIpAddress, '10.77.0.1');
+    const out = await h.handle(d, at);
+    if (out[0]) offered.push(out[0].packet.yiaddr);
+  }
+  assert.deepEqual(offered, ['10.77.0.2']);
+  assert.equal(h.counters.ignored['pool-full'], 1);
+  const r = fx('initramfs-dhclient-02-dhcp-request.bin');
+  r.chaddr[5] = 7;
+  r.options.set(Opt.RequestedIpAddress, '10.77.0.1');
+  const [nak] = await h.handle(r, at);
+  assert.equal(nak!.packet.options.get(Opt.MessageType), MessageType.Nak);
+  assert.match(String(nak!.packet.options.get(Opt.Message)), /netroot's own address/);
+  for (const [sub, what] of [
+    [{ router: '10.77.0.150' }, 'router 10.77.0.150'],
+    [{ serverAddress: '10.77.0.100' }, 'serverAddress 10.77.0.100'],
+    [{ pool: { start: '10.77.0.0', end: '10.77.0.9' } }, 'network address 10.77.0.0'],
+    [{ pool: { start: '10.77.0.200', end: '10.77.0.255' } }, 'broadcast address 10.77.0.255'],
+  ] as const) {
+    assert.throws(
+      () => resolveOptions({ mode: 'full', interfaces: ['eth1'], httpBase: 'http://x', subnets: [{ cidr: '10.77.0.0/24', pool: { start: '10.77.0.100', end: '10.77.0.199' }, ...sub }] }),
+      (e: Error) => e.message.startsWith('dhcp.subnets[0].pool: ') && e.message.endsWith(`includes the ${what}`),
+      what,
+    );
+  }
+});
+
 test('BOOTREPLY and BOOTP packets are ignored and counted', async () => {
   const { h } = setup();
   const p = emptyPacket(2);
