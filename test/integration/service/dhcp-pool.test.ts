@@ -73,6 +73,10 @@ async function serveUnderLoad(pool: boolean, rate: number) {
     const result = await load(rate);
     const counters = (await nr.api('GET', '/dhcp/counters')).body;
     return { nr, result, counters };
+  } catch (e) {
+    await nr.proc.stop(20_000);
+    removeDir(nr.dataDir);
+    throw e;
   } finally {
     await nr.proc.stop(20_000);
   }
