@@ -12,6 +12,7 @@ import { TokenService } from './auth/tokens.js';
 import { BootRecorder } from './events/recorder.js';
 import { Health } from './health.js';
 import { NodeRegistry } from './registry/nodes.js';
+import { createAddresses } from './registry/addresses.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store } from './store/types.js';
 import { VERSION } from './version.js';
@@ -75,7 +76,9 @@ export async function startService(initial: Config, opts: StartOptions): Promise
   };
   try {
     const tokens = new TokenService(store);
-    const registry = new NodeRegistry(store);
+    const addresses = createAddresses(config, { store, log });
+    const registry = new NodeRegistry(store, { addressProblem: addresses.problem });
+    registry.onChange(addresses.changed);
     const ev = config.events;
     const recorder = new BootRecorder(store, log, {
       maxPerNode: ev.maxPerNode,
@@ -96,6 +99,8 @@ export async function startService(initial: Config, opts: StartOptions): Promise
       return { status: 'ok', kind: store.kind };
     });
     health.register('http', () => ({ status: 'ok', listen: `${config.http.listen}:${config.http.port}` }));
+    health.register('addresses', addresses.health);
+    await addresses.report();
 
     const admin = await tokens.bootstrap();
     if (admin) {
@@ -160,10 +165,12 @@ export async function startService(initial: Config, opts: StartOptions): Promise
         if (!opts.loadConfig) throw new ConfigError('reload: this service was started without a config source');
         const next = opts.loadConfig();
         if (next.dhcp.interfaces.length) dhcpOptions(next); // every subsystem's own checks, before anything changes
+        await addresses.checkReload(next);
         const changed = changedSections(config, next);
         const restart = restartNeeded(config, next);
         await dhcp.reload(next);
         await boot.reload(next);
+        addresses.reload(next);
         log.level = next.log.level;
         config = { ...next, dataDir: config.dataDir, http: config.http, nfs: config.nfs, tftp: { ...next.tftp, listen: config.tftp.listen, port: config.tftp.port, enabled: config.tftp.enabled } };
         const result = { applied: changed.filter((c) => !restart.includes(c)), restartNeeded: restart };

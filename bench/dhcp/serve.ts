@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DhcpServer, MemoryLeaseStore, type DhcpServerDeps } from '../../pxe/dhcp/index.js';
+import { DhcpServer, PoolAllocator, type DhcpServerDeps } from '../../pxe/dhcp/index.js';
 import type { BootTarget } from '../../pxe/boot/types.js';
 import { openSqliteStore } from '../../server/store/sqlite/index.js';
 import { storeDirectory, versionDir } from '../../server/boot/directory.js';
@@ -42,7 +42,7 @@ async function memoryDeps(): Promise<DhcpServerDeps> {
     directory: { lookup: async (mac) => byMac.get(mac) ?? null },
     events: () => void events++,
     discoveries: () => undefined,
-    leases: new MemoryLeaseStore(),
+    leases: new PoolAllocator(),
   };
 }
 

@@ -12,6 +12,8 @@ export const BootEventKind = {
   DhcpDecline: 'dhcp.decline',
   DhcpRelease: 'dhcp.release',
   DhcpInform: 'dhcp.inform',
+  /** A registered node's reserved address is one it must never get (pxe/dhcp/addresses.ts): no reply. */
+  DhcpRefused: 'dhcp.refused',
   TftpFile: 'tftp.file',
   HttpScript: 'http.script',
   HttpKernel: 'http.kernel',

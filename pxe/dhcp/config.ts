@@ -44,6 +44,11 @@ export interface DhcpServerOptions {
   proxyAnswerAll?: boolean;
   /** Default 'warn'. */
   rivals?: RivalPolicy;
+  /**
+   * netroot's own addresses besides the subnets' serverAddress and the receiving interface's
+   * (e.g. the configured boot server address): never given to a node, whatever the store says.
+   */
+  ownAddresses?: string[];
   /** Probe for rivals at start(). Default true. */
   detectRivalsAtStart?: boolean;
   /** How long a rival probe listens; default 5000 (dnsmasq pings an address ~3 s before offering it). */
@@ -79,6 +84,7 @@ export interface ResolvedOptions {
   mode: DhcpMode;
   interfaces: string[];
   subnets: ResolvedSubnet[];
+  ownAddresses: string[];
   bootFiles: Record<number, string>;
   pxelinuxFiles: Record<number, string>;
   httpBase: string;
@@ -116,7 +122,40 @@ export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
     if (typeof n !== 'string' || !/^[\w.:@-]{1,15}$/.test(n)) throw new DhcpConfigError(`interfaces[${i}]`, `not an interface name: ${JSON.stringify(n)}`);
   });
   if (!Array.isArray(o.subnets) || (o.mode === 'full' && o.subnets.length === 0)) throw new DhcpConfigError('subnets', 'full mode needs at least one subnet');
-  const subnets = o.subnets.map((s, i): ResolvedSubnet => {
+  const subnets = resolveSubnets(o.subnets);
+  const ownAddresses = (o.ownAddresses ?? []).map((a, i) => ip(a, `ownAddresses[${i}]`));
+  let httpBase: string;
+  try {
+    // "{server}" stands for the address this reply comes from (the server identifier), so one
+    // setting serves every subnet: http://{server}:8080
+    new URL(o.httpBase.replace('{server}', '192.0.2.1'));
+    httpBase = o.httpBase.replace(/\/+$/, '');
+  } catch {
+    throw new DhcpConfigError('httpBase', `not a URL: ${JSON.stringify(o.httpBase)}`);
+  }
+  const rivals = o.rivals ?? 'warn';
+  if (rivals !== 'warn' && rivals !== 'refuse') throw new DhcpConfigError('rivals', `must be "warn" or "refuse"`);
+  return {
+    mode: o.mode,
+    interfaces: [...o.interfaces],
+    subnets,
+    ownAddresses,
+    bootFiles: { ...DEFAULT_BOOT_FILES, ...(o.bootFiles ?? {}) },
+    pxelinuxFiles: o.pxelinuxFiles ?? { [Arch.BiosX86]: 'pxelinux.0' },
+    httpBase,
+    proxyAnswerAll: o.proxyAnswerAll ?? false,
+    rivals,
+    detectRivalsAtStart: o.detectRivalsAtStart ?? true,
+    rivalProbeMs: o.rivalProbeMs ?? 5000,
+    ports: { server: port(o.ports?.server, 67, 'ports.server'), client: port(o.ports?.client, 68, 'ports.client'), proxy: port(o.ports?.proxy, 4011, 'ports.proxy') },
+    maxInFlight: o.maxInFlight ?? 512,
+    recvBufferBytes: recvBuffer(o.recvBufferBytes),
+  };
+}
+
+/** The subnets checked and resolved (errors name dhcp.subnets[i].field); also for callers that do not run a server. */
+export function resolveSubnets(subnets: DhcpSubnetConfig[]): ResolvedSubnet[] {
+  return subnets.map((s, i): ResolvedSubnet => {
     const f = `subnets[${i}]`;
     let net: Subnet;
     try {
@@ -133,43 +172,28 @@ export function resolveOptions(o: DhcpServerOptions): ResolvedOptions {
       if (!inSubnet(start, net) || !inSubnet(end, net) || ipToInt(start) > ipToInt(end)) throw new DhcpConfigError(`${f}.pool`, `${start}-${end} is not a range inside ${s.cidr}`);
       pool = { start, end };
     }
+    const router = s.router === undefined ? null : ip(s.router, `${f}.router`);
+    const serverAddress = s.serverAddress === undefined ? null : ip(s.serverAddress, `${f}.serverAddress`);
+    if (pool) {
+      // The pool's addresses go to any client: never one that is taken by the network itself.
+      const taken: [string, string | null][] = [['router', router], ['serverAddress', serverAddress]];
+      if (net.prefix < 31) taken.push(['network address', net.network], ['broadcast address', net.broadcast]);
+      const [lo, hi] = [ipToInt(pool.start), ipToInt(pool.end)];
+      for (const [what, a] of taken) {
+        if (a !== null && ipToInt(a) >= lo && ipToInt(a) <= hi) throw new DhcpConfigError(`${f}.pool`, `${pool.start}-${pool.end} includes the ${what} ${a}`);
+      }
+    }
     return {
       cidr: s.cidr,
       net,
-      router: s.router === undefined ? null : ip(s.router, `${f}.router`),
+      router,
       dns: (s.dns ?? []).map((d, j) => ip(d, `${f}.dns[${j}]`)),
       domain: s.domain ?? null,
       leaseTimeSec: lease,
-      serverAddress: s.serverAddress === undefined ? null : ip(s.serverAddress, `${f}.serverAddress`),
+      serverAddress,
       pool,
     };
   });
-  let httpBase: string;
-  try {
-    // "{server}" stands for the address this reply comes from (the server identifier), so one
-    // setting serves every subnet: http://{server}:8080
-    new URL(o.httpBase.replace('{server}', '192.0.2.1'));
-    httpBase = o.httpBase.replace(/\/+$/, '');
-  } catch {
-    throw new DhcpConfigError('httpBase', `not a URL: ${JSON.stringify(o.httpBase)}`);
-  }
-  const rivals = o.rivals ?? 'warn';
-  if (rivals !== 'warn' && rivals !== 'refuse') throw new DhcpConfigError('rivals', `must be "warn" or "refuse"`);
-  return {
-    mode: o.mode,
-    interfaces: [...o.interfaces],
-    subnets,
-    bootFiles: { ...DEFAULT_BOOT_FILES, ...(o.bootFiles ?? {}) },
-    pxelinuxFiles: o.pxelinuxFiles ?? { [Arch.BiosX86]: 'pxelinux.0' },
-    httpBase,
-    proxyAnswerAll: o.proxyAnswerAll ?? false,
-    rivals,
-    detectRivalsAtStart: o.detectRivalsAtStart ?? true,
-    rivalProbeMs: o.rivalProbeMs ?? 5000,
-    ports: { server: port(o.ports?.server, 67, 'ports.server'), client: port(o.ports?.client, 68, 'ports.client'), proxy: port(o.ports?.proxy, 4011, 'ports.proxy') },
-    maxInFlight: o.maxInFlight ?? 512,
-    recvBufferBytes: recvBuffer(o.recvBufferBytes),
-  };
 }
 
 function recvBuffer(v: number | undefined): number {

@@ -217,6 +217,65 @@ test('pool: unknown clients get distinct addresses, a full pool stays silent, RE
   assert.equal(leases.all(Date.now()).filter((l) => l.state === 'bound').length, 1);
 });
 
+test('a stored reservation DHCP must never give is not offered or ACKed: silent, counted, logged and on the timeline once', async () => {
+  // What the store may hold from an older version, a restored backup or a config edited while
+  // stopped: netroot's own address (the interface's, the configured server address), the network
+  // and broadcast addresses, a pool address, an address in no subnet.
+  const subnets = [{ cidr: '10.77.0.0/24', router: '10.77.0.254', pool: { start: '10.77.0.200', end: '10.77.0.210' } }];
+  for (const [ip, reason] of [
+    ['10.77.0.1', 'own-address'], ['10.77.0.9', 'own-address'], ['10.77.0.0', 'network'], ['10.77.0.255', 'broadcast'],
+    ['10.77.0.254', 'router'], ['10.77.0.205', 'pool'], ['10.99.0.5', 'no-subnet'],
+  ] as const) {
+    const { h, events } = setup({ subnets, ownAddresses: ['10.77.0.9'] }, [target({ ipv4: ip })]);
+    assert.deepEqual(await h.handle(fx('bios-ipxe-01-dhcp-discover.bin'), at), [], ip);
+    assert.deepEqual(await h.handle(fx('uefi-ipxe-02-dhcp-request.bin'), at), [], ip);
+    const inf = fx('initramfs-dhclient-01-dhcp-discover.bin');
+    inf.options.set(Opt.MessageType, MessageType.Inform);
+    assert.deepEqual(await h.handle(inf, at), [], ip);
+    assert.equal(h.counters.ignored['bad-reservation'], 3, ip);
+    assert.equal(h.counters.sent.OFFER ?? 0, 0);
+    assert.equal(h.counters.sent.ACK ?? 0, 0);
+    assert.deepEqual(events.map((e) => [e.kind, e.detail.ip, e.detail.reason]), [['dhcp.refused', ip, reason]], ip);
+  }
+  // The same node at a good address is answered as usual.
+  const ok = setup({ subnets, ownAddresses: ['10.77.0.9'] }, [target({ ipv4: '10.77.0.113' })]);
+  const [o] = await ok.h.handle(fx('bios-ipxe-01-dhcp-discover.bin'), at);
+  assert.equal(o!.packet.yiaddr, '10.77.0.113');
+});
+
+test('the pool never hands out netroot\'s own address; the config keeps router, server, network and broadcast out of it', async () => {
+  // The receiving interface's address (10.77.0.1) is inside the pool: only the config could not know.
+  const { h } = setup({ subnets: [{ cidr: '10.77.0.0/24', pool: { start: '10.77.0.1', end: '10.77.0.2' } }] }, []);
+  const offered: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const d = fx('initramfs-dhclient-01-dhcp-discover.bin');
+    d.chaddr[5] = i;
+    if (i === 0) d.options.set(Opt.RequestedIpAddress, '10.77.0.1');
+    const out = await h.handle(d, at);
+    if (out[0]) offered.push(out[0].packet.yiaddr);
+  }
+  assert.deepEqual(offered, ['10.77.0.2']);
+  assert.equal(h.counters.ignored['pool-full'], 1);
+  const r = fx('initramfs-dhclient-02-dhcp-request.bin');
+  r.chaddr[5] = 7;
+  r.options.set(Opt.RequestedIpAddress, '10.77.0.1');
+  const [nak] = await h.handle(r, at);
+  assert.equal(nak!.packet.options.get(Opt.MessageType), MessageType.Nak);
+  assert.match(String(nak!.packet.options.get(Opt.Message)), /netroot's own address/);
+  for (const [sub, what] of [
+    [{ router: '10.77.0.150' }, 'router 10.77.0.150'],
+    [{ serverAddress: '10.77.0.100' }, 'serverAddress 10.77.0.100'],
+    [{ pool: { start: '10.77.0.0', end: '10.77.0.9' } }, 'network address 10.77.0.0'],
+    [{ pool: { start: '10.77.0.200', end: '10.77.0.255' } }, 'broadcast address 10.77.0.255'],
+  ] as const) {
+    assert.throws(
+      () => resolveOptions({ mode: 'full', interfaces: ['eth1'], httpBase: 'http://x', subnets: [{ cidr: '10.77.0.0/24', pool: { start: '10.77.0.100', end: '10.77.0.199' }, ...sub }] }),
+      (e: Error) => e.message.startsWith('dhcp.subnets[0].pool: ') && e.message.endsWith(`includes the ${what}`),
+      what,
+    );
+  }
+});
+
 test('BOOTREPLY and BOOTP packets are ignored and counted', async () => {
   const { h } = setup();
   const p = emptyPacket(2);

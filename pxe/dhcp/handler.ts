@@ -13,6 +13,7 @@ import { chooseBootFile, clientFirmware, type ClientFirmware } from './policy.js
 import { replyDestination, replyTo, setBootFile, setIpxeNoProxyWait, type Destination } from './reply.js';
 import type { LeaseStore, PoolRange } from './leases.js';
 import { bump, emptyCounters, type DhcpCounters } from './counters.js';
+import { reservationProblem, type AddressProblem } from './addresses.js';
 
 /** Where and how a packet arrived. */
 export interface Arrival {
@@ -49,8 +50,12 @@ interface Assignment {
 const OFFER_HOLD_SEC = 60;
 /** RFC 2131 4.3.3 leaves the hold of a declined address to the server. */
 const DECLINE_HOLD_SEC = 600;
+/** How long netroot's own address, found inside the pool, is held out of it before it is checked again. */
+const OWN_ADDRESS_HOLD_SEC = 86_400;
 /** One discovery report per unknown MAC per this interval: a booting client retries every few seconds. */
 const DISCOVERY_INTERVAL_MS = 30_000;
+/** A refused reservation is put on the node's timeline again after this long (it retries for as long as it is powered). */
+const REFUSAL_EVENT_INTERVAL_MS = 600_000;
 
 const ZERO = '0.0.0.0';
 
@@ -59,6 +64,8 @@ export class DhcpHandler {
   /** xids of our own rival probes: never answered by us. */
   readonly ownXids = new Set<number>();
   private readonly lastDiscovery = new Map<string, number>();
+  /** Per MAC: the refused address and reason last reported, and when it went on the timeline. */
+  private readonly refusals = new Map<string, { key: string; at: number }>();
   private readonly now: () => number;
 
   constructor(
@@ -99,6 +106,23 @@ export class DhcpHandler {
     }
   }
 
+  /** A registered node whose address must not be given: silent; logged once, counted, on its timeline. */
+  private refuse(mac: string, ip: string, problem: AddressProblem, at: Arrival): Outgoing[] {
+    bump(this.counters.ignored, 'bad-reservation');
+    const key = `${ip} ${problem.code}`;
+    const t = this.now();
+    const last = this.refusals.get(mac);
+    if (last?.key !== key) {
+      this.deps.logger?.warn({ mac, ip, reason: problem.code }, `dhcp: not answering ${mac}: its registered address ${problem.message}`);
+    }
+    if (last?.key !== key || t - last.at >= REFUSAL_EVENT_INTERVAL_MS) {
+      if (this.refusals.size > 10_000) this.refusals.clear();
+      this.refusals.set(mac, { key, at: t });
+      this.event(mac, BootEventKind.DhcpRefused, { ip, reason: problem.code, message: problem.message, ifname: at.ifname });
+    }
+    return [];
+  }
+
   async handle(req: DhcpPacket, at: Arrival): Promise<Outgoing[]> {
     if (req.op !== Op.Request) return this.ignore('not-request');
     const type = messageType(req);
@@ -120,7 +144,12 @@ export class DhcpHandler {
 
     const target = await this.deps.directory.lookup(mac);
     let assign: Assignment | null = null;
+    const own = [...this.opts.ownAddresses, serverId, ...at.ifAddresses];
     if (target && target.node.enabled) {
+      // Whatever the store holds (an older version's rows, a restored backup, a config edited
+      // while netroot was stopped), an address a node must never get is not put in a reply.
+      const problem = reservationProblem(target.node.ipv4, { subnets: this.opts.subnets, own, poolsServed: true });
+      if (problem) return this.refuse(mac, target.node.ipv4, problem, at);
       if (!inSubnet(target.node.ipv4, subnet.net)) return this.ignore('reservation-wrong-subnet', { mac, ip: target.node.ipv4, subnet: subnet.cidr });
       assign = { ip: target.node.ipv4, target, pool: null };
     } else {
@@ -133,7 +162,20 @@ export class DhcpHandler {
     switch (type) {
       case MessageType.Discover: {
         if (!assign) {
-          const ip = await this.deps.leases!.offer(mac, pool!, req.options.get(Opt.RequestedIpAddress) ?? null, OFFER_HOLD_SEC, this.now());
+          let requested = req.options.get(Opt.RequestedIpAddress) ?? null;
+          let ip: string | null = null;
+          for (let tries = 0; tries < 8 && !ip; tries++) {
+            ip = await this.deps.leases!.offer(mac, pool!, requested, OFFER_HOLD_SEC, this.now());
+            if (!ip) return this.ignore('pool-full', { mac, pool: subnet.cidr });
+            if (!this.poolAddressProblem(ip, subnet, own)) break;
+            // The configuration keeps the router and the configured server address out of the
+            // pool; an interface's own address can only be seen here. Held as declined, so it
+            // is not picked again, and the next free address is taken.
+            this.deps.logger?.warn({ ip, pool: subnet.cidr }, "dhcp: the pool includes netroot's own address; it is held out of the pool");
+            await this.deps.leases!.decline(mac, ip, OWN_ADDRESS_HOLD_SEC, this.now());
+            requested = null;
+            ip = null;
+          }
           if (!ip) return this.ignore('pool-full', { mac, pool: subnet.cidr });
           assign = { ip, target: null, pool };
         }
@@ -141,7 +183,7 @@ export class DhcpHandler {
         return this.answer(req, MessageType.Offer, assign.ip, assign.target, mac, fw, subnet, serverId, at, true);
       }
       case MessageType.Request:
-        return this.request(req, mac, fw, subnet, serverId, at, assign, pool);
+        return this.request(req, mac, fw, subnet, serverId, at, assign, pool, own);
       case MessageType.Decline: {
         const sid = req.options.get(Opt.ServerIdentifier);
         if (sid && sid !== serverId) return this.ignore('other-server');
@@ -170,7 +212,12 @@ export class DhcpHandler {
   }
 
   /** RFC 2131 4.3.2: REQUEST in SELECTING, INIT-REBOOT, RENEWING or REBINDING state. */
-  private async request(req: DhcpPacket, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, assign: Assignment | null, pool: PoolRange | null): Promise<Outgoing[]> {
+  /** Why a pool address must not go to a client (network, broadcast, router, netroot's own), or null. */
+  private poolAddressProblem(ip: string, subnet: ResolvedSubnet, own: string[]): string | null {
+    return reservationProblem(ip, { subnets: [subnet], own, poolsServed: false })?.message ?? null;
+  }
+
+  private async request(req: DhcpPacket, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, assign: Assignment | null, pool: PoolRange | null, own: string[]): Promise<Outgoing[]> {
     const sid = req.options.get(Opt.ServerIdentifier);
     const requested = req.options.get(Opt.RequestedIpAddress) ?? null;
     let wanted: string;
@@ -194,6 +241,8 @@ export class DhcpHandler {
     if (assign) {
       if (wanted !== assign.ip) return this.nak(req, mac, serverId, at, state, `${wanted} is not the reserved ${assign.ip}`);
     } else {
+      const problem = this.poolAddressProblem(wanted, subnet, own);
+      if (problem) return this.nak(req, mac, serverId, at, state, problem);
       const ok = await this.deps.leases!.bind(mac, wanted, pool!, subnet.leaseTimeSec, this.now());
       if (!ok) return this.nak(req, mac, serverId, at, state, `${wanted} is not available`);
       assign = { ip: wanted, target: null, pool };

@@ -1,6 +1,7 @@
 /**
- * The optional dynamic pool's lease store. The server persists leases behind this interface (SQLite
- * in server/); MemoryLeaseStore is the reference implementation used by tests.
+ * The optional dynamic pool's lease store. MemoryLeaseStore is the reference: plain, a scan per
+ * offer. The service runs PoolAllocator (allocator.ts), which gives the same answers in O(log n)
+ * and reports each change, so server/ can persist it (SQLite, written behind).
  *
  * Contract (every implementation): each call is atomic; an address is never offered or bound to a
  * MAC while another MAC holds an unexpired offer, lease or decline on it; expired entries are free.

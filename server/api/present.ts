@@ -4,7 +4,8 @@ import type { BootState } from '../registry/boot-state.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootState) {
+/** addressProblem: why DHCP will not give the node its address under the running config (null: fine). */
+export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootState, addressProblem: string | null = null) {
   return {
     mac: n.mac,
     fqdn: n.fqdn,
@@ -25,6 +26,7 @@ export function presentNode(n: NodeRecord, status?: BootStatus, state?: BootStat
     // The version its last boot was handed (it may be booting it now).
     lastServed: status?.version ? { image: status.image, version: status.version } : null,
     bootState: state ?? 'never',
+    addressProblem,
   };
 }
 

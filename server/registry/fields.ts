@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { normalizeMac } from '../../pxe/net/mac.js';
 import { isIPv4 } from '../../pxe/net/ipv4.js';
+import { unicastProblem } from '../../pxe/dhcp/addresses.js';
 import { RESERVED_KERNEL_KEYS } from '../../pxe/boot/cmdline.js';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -50,13 +51,15 @@ export const fqdnField = z.string().transform((s, ctx) => {
   return f;
 });
 
-export const ipv4Field = z.string().refine((s) => isIPv4(s), { message: 'not an IPv4 address (dotted quad)' }).refine(
-  (s) => {
-    const first = Number(s.split('.')[0]);
-    return s !== '0.0.0.0' && s !== '255.255.255.255' && first !== 127 && first < 224;
-  },
-  { message: 'must be a unicast host address (not 0.0.0.0, loopback, multicast or broadcast)' },
-);
+/** A unicast host address (pxe/dhcp/addresses.ts); the subnet rules are the registry's (they need the config). */
+export const ipv4Field = z.string().transform((s, ctx) => {
+  const p = unicastProblem(s);
+  if (p) {
+    ctx.addIssue({ code: 'custom', message: isIPv4(s) ? 'must be a unicast host address (not 0.x.x.x, loopback, multicast or broadcast)' : 'not an IPv4 address (dotted quad)' });
+    return z.NEVER;
+  }
+  return s;
+});
 
 /** Image and version names become path components under images/: keep them plain. */
 export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -19,10 +19,26 @@ export type ChangeHook = (change: NodeChange) => Promise<void>;
 
 const UNIQUE = ['mac', 'fqdn', 'ipv4'] as const;
 
+export interface RegistryOptions {
+  /**
+   * Why an IPv4 address is not a valid reservation under the running config (server/registry/
+   * addresses.ts), or null. Without it only the field rules apply.
+   */
+  addressProblem?: (ip: string) => string | null;
+}
+
 export class NodeRegistry {
   private readonly hooks: ChangeHook[] = [];
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly opts: RegistryOptions = {},
+  ) {}
+
+  /** Why the node's address will not be given by DHCP under the running config, or null. */
+  addressProblem(ip: string): string | null {
+    return this.opts.addressProblem?.(ip) ?? null;
+  }
 
   /** Subsystems that follow the registry register here; hooks run in order, awaited. */
   onChange(hook: ChangeHook): void {
@@ -42,6 +58,7 @@ export class NodeRegistry {
   }
 
   async create(input: NodeCreate): Promise<NodeRecord> {
+    this.checkAddress(input.ipv4, '');
     await this.checkImage(input, '');
     await this.checkUnique(input, null, '');
     const node = await this.insert(() => this.store.nodes.create(input), input, '');
@@ -53,6 +70,9 @@ export class NodeRegistry {
     const before = await this.find(key);
     const next: NodeFields = { ...pickFields(before), ...definedOnly(patch) };
     if (next.image === null) next.pinnedVersion = null;
+    // Only a new address is checked: a node already stranded (and reported) can still be
+    // disabled, renamed or moved to a good address.
+    if (next.ipv4 !== before.ipv4) this.checkAddress(next.ipv4, '');
     await this.checkImage(next, '');
     await this.checkUnique(next, before.id, '');
     const node = await this.insert(() => this.store.nodes.update(before.id, next), next, '');
@@ -72,6 +92,7 @@ export class NodeRegistry {
     const seen = new Map<string, number>();
     for (const [i, n] of list.entries()) {
       const at = `[${i}]`;
+      this.checkAddress(n.ipv4, at);
       for (const f of UNIQUE) {
         const k = `${f}=${n[f]}`;
         const j = seen.get(k);
@@ -84,6 +105,11 @@ export class NodeRegistry {
     const nodes = await this.insert(() => this.store.nodes.createMany(list), null, '');
     await this.notify({ type: 'imported', nodes });
     return nodes;
+  }
+
+  private checkAddress(ip: string, at: string): void {
+    const problem = this.addressProblem(ip);
+    if (problem) throw invalid(`${at}${at ? '.' : ''}ipv4`, problem);
   }
 
   private async checkImage(n: Pick<NodeFields, 'image' | 'pinnedVersion'>, at: string): Promise<void> {

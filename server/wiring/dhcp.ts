@@ -29,6 +29,7 @@ export function dhcpOptions(config: Config): DhcpServerOptions {
     httpBase: httpBase(config),
     proxyAnswerAll: d.proxyAnswerAll,
     rivals: d.rivals,
+    ownAddresses: config.boot.serverAddress ? [config.boot.serverAddress] : [],
     detectRivalsAtStart: d.detectRivalsAtStart,
     rivalProbeMs: d.rivalProbeMs,
     recvBufferBytes: d.recvBufferBytes,

@@ -3,7 +3,7 @@
 import { ApiError, enc, get } from '../api.js';
 import { add, ago, clear, fill, h, loadError, notConfigured, stateBadge, when } from '../dom.js';
 import { nodeButtons } from '../components/node-actions.js';
-import { stepLabel } from './nodes.js';
+import { addressBadge, stepLabel } from './nodes.js';
 import { liveStream } from '../sse.js';
 
 // The steps of one boot, in order, for the progress strip (DESIGN.md "The boot, step by step").
@@ -50,7 +50,7 @@ export function renderNodeDetail(main, { parts }) {
     const row = (k, v) => [h('dt', {}, k), h('dd', {}, v)];
     fill(facts, 
       ...row('MAC', h('span', { class: 'mono' }, n.mac)),
-      ...row('IPv4', h('span', { class: 'mono' }, n.ipv4)),
+      ...row('IPv4', [h('span', { class: 'mono' }, n.ipv4), addressBadge(n), n.addressProblem ? h('p', { class: 'notice error', id: 'address-problem' }, `Not a usable address for this node (DHCP will not give it): ${n.addressProblem}.`) : null]),
       ...row('Image', n.image ? `${n.image}${n.pinnedVersion ? ` @ ${n.pinnedVersion} (pinned)` : ' @ active version'}` : 'none'),
       // What the node itself said it runs (its kernel command line, in its "booted" report).
       ...row('Runs', n.running ? h('span', { id: 'runs' }, `${n.running.image} `, h('span', { class: 'mono ver' }, n.running.version), ' since ', ago(n.running.since)) : h('span', { class: 'muted', id: 'runs' }, 'not reported yet')),

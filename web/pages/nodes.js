@@ -28,6 +28,7 @@ const STEP = {
   'dhcp.decline': 'DHCP decline',
   'dhcp.release': 'DHCP release',
   'dhcp.inform': 'DHCP inform',
+  'dhcp.refused': 'DHCP refused (bad address)',
   'tftp.file': 'TFTP file',
   'http.script': 'iPXE script',
   'http.kernel': 'kernel',
@@ -36,6 +37,8 @@ const STEP = {
   booted: 'booted',
 };
 export const stepLabel = (kind) => STEP[kind] || kind;
+// A registered address DHCP will not give under the running config (GET /nodes: addressProblem).
+export const addressBadge = (n) => (n.addressProblem ? h('span', { class: 'badge addr-bad', title: n.addressProblem }, 'bad address') : null);
 
 export function renderNodes(main, { query }) {
   const st = {
@@ -140,7 +143,7 @@ export function renderNodes(main, { query }) {
       { 'data-mac': n.mac, class: n.enabled ? null : 'disabled' },
       h('td', {}, h('a', { href: `#/nodes/${enc(n.mac)}` }, n.fqdn), n.enabled ? null : h('span', { class: 'badge off' }, 'disabled')),
       h('td', { class: 'mono' }, n.mac),
-      h('td', { class: 'mono' }, n.ipv4),
+      h('td', { class: 'mono' }, h('span', {}, n.ipv4), addressBadge(n)),
       h('td', {}, n.image ? [n.image, n.pinnedVersion ? h('span', { class: 'muted' }, ` @ ${n.pinnedVersion} (pinned)`) : h('span', { class: 'muted' }, ' @ active')] : h('span', { class: 'muted' }, 'none'),
         n.running ? h('div', { class: 'muted small' }, 'runs ', h('span', { class: 'mono ver' }, n.running.version)) : null),
       h('td', {}, n.bootMode),

@@ -39,7 +39,7 @@ export function nodeRoutes(d: ApiDeps) {
         const page = await d.store.nodes.list({ ...rest, ...(state ? { state: { is: state, now: Date.now(), stuckAfterMs: d.stuckAfterMs } } : {}) });
         const st = await d.store.events.statusFor(page.items.map((n) => n.mac));
         const now = Date.now();
-        const items = page.items.map((n) => presentNode(n, st.get(n.mac), bootState(st.get(n.mac), now, d.stuckAfterMs)));
+        const items = page.items.map((n) => presentNode(n, st.get(n.mac), bootState(st.get(n.mac), now, d.stuckAfterMs), d.registry.addressProblem(n.ipv4)));
         return { body: { items, total: page.total, limit: query.limit, offset: query.offset } };
       },
     }),
@@ -50,7 +50,7 @@ export function nodeRoutes(d: ApiDeps) {
       summary: 'Register a node',
       access: 'write',
       body: nodeCreateSchema,
-      responses: { 201: 'The node', 400: 'Invalid field', 409: 'MAC, FQDN or IP already used' },
+      responses: { 201: 'The node', 400: 'Invalid field (ipv4 also when in no DHCP subnet, or a network, broadcast, router, netroot\'s own or pool address)', 409: 'MAC, FQDN or IP already used' },
       async handle({ body }) {
         return { status: 201, body: presentNode(await d.registry.create(body)) };
       },
@@ -80,7 +80,7 @@ export function nodeRoutes(d: ApiDeps) {
       async handle({ params }) {
         const n = await d.registry.find(params.key);
         const st = (await d.store.events.statusFor([n.mac])).get(n.mac);
-        return { body: presentNode(n, st, bootState(st, Date.now(), d.stuckAfterMs)) };
+        return { body: presentNode(n, st, bootState(st, Date.now(), d.stuckAfterMs), d.registry.addressProblem(n.ipv4)) };
       },
     }),
     route({
@@ -93,7 +93,8 @@ export function nodeRoutes(d: ApiDeps) {
       body: nodePatchSchema,
       responses: { 200: 'The node', 400: 'Invalid field', 404: 'No such node', 409: 'MAC, FQDN or IP already used' },
       async handle({ params, body }) {
-        return { body: presentNode(await d.registry.update(params.key, body)) };
+        const n = await d.registry.update(params.key, body);
+        return { body: presentNode(n, undefined, undefined, d.registry.addressProblem(n.ipv4)) };
       },
     }),
     route({

@@ -1,5 +1,6 @@
 /**
- * Boot events are written by a thread of their own. A boot storm is thousands of events a
+ * Boot events (and the other hot writes: discovered list, security log, DHCP leases) are
+ * written by a thread of their own. A boot storm is thousands of events a
  * second; their batches (and the WAL checkpoints they trigger, with an fsync) took 5-60 ms each
  * on the event loop, which the DHCP server shares: replies waited that long (p99) and bursts
  * overflowed socket buffers. The thread has its own connection (WAL: the service's connection
@@ -11,14 +12,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import { eventWrites, type AsyncEventWrites, type EventWrites } from './events.js';
+import { storeWrites, type AsyncStoreWrites, type StoreWrites } from './writes.js';
 
-/** One of EventWrites' methods by name, with its arguments (structured-clone-able). */
-type Request = { [K in keyof EventWrites]: { op: 'call'; name: K; args: Parameters<EventWrites[K]> } }[keyof EventWrites];
+/** One of StoreWrites' methods by name, with its arguments (structured-clone-able). */
+type Request = { [K in keyof StoreWrites]: { op: 'call'; name: K; args: Parameters<StoreWrites[K]> } }[keyof StoreWrites];
 export type WriterRequest = Request & { id: number };
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
-export interface EventWriter extends AsyncEventWrites {
+export interface EventWriter extends AsyncStoreWrites {
   /** Finishes the writes sent so far, then stops the thread. */
   close(): Promise<void>;
   /** Whether writes still go to the thread (false after it died or closed). */
@@ -36,7 +37,7 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
   let alive = true;
   // Set once close() or terminate() has begun: the thread is on its way out.
   let stopping = false;
-  let fallback: EventWrites | null = null;
+  let fallback: StoreWrites | null = null;
   const exited: Promise<void> = new Promise((resolve) => worker.once('exit', () => resolve()));
   /**
    * Only a thread with work in hand, or one being stopped, keeps the process alive. The second
@@ -65,15 +66,15 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
   });
   worker.on('error', (e) => dead(new Error(`event writer thread failed: ${e.message}`)));
   worker.on('exit', (code) => dead(new Error(`event writer thread exited (code ${code})`)));
-  const call = <K extends keyof EventWrites>(name: K, args: Parameters<EventWrites[K]>): Promise<ReturnType<EventWrites[K]>> => {
+  const call = <K extends keyof StoreWrites>(name: K, args: Parameters<StoreWrites[K]>): Promise<ReturnType<StoreWrites[K]>> => {
     if (!alive) {
-      fallback ??= eventWrites(db);
+      fallback ??= storeWrites(db);
       const w = fallback;
-      return Promise.resolve().then(() => (w[name] as (...a: Parameters<EventWrites[K]>) => ReturnType<EventWrites[K]>)(...args));
+      return Promise.resolve().then(() => (w[name] as (...a: Parameters<StoreWrites[K]>) => ReturnType<StoreWrites[K]>)(...args));
     }
     const req = { op: 'call', name, args } as Request;
     const id = nextId++;
-    return new Promise<ReturnType<EventWrites[K]>>((resolve, reject) => {
+    return new Promise<ReturnType<StoreWrites[K]>>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       holdLoop();
       worker.postMessage({ ...req, id });
@@ -88,6 +89,7 @@ export function startEventWriter(path: string, db: Database.Database): EventWrit
     discover: (list) => call('discover', [list]),
     pruneDiscovered: (maxRows, olderThan) => call('pruneDiscovered', [maxRows, olderThan]),
     security: (list, maxRows) => call('security', [list, maxRows]),
+    applyLeases: (changes) => call('applyLeases', [changes]),
     async terminate() {
       stopping = true;
       holdLoop();

@@ -176,18 +176,6 @@ export interface EventWrites {
 /** The async side of the writes: a worker thread's, or the connection's own (`eventWrites`). */
 export type AsyncEventWrites = { [K in keyof EventWrites]: (...args: Parameters<EventWrites[K]>) => Promise<ReturnType<EventWrites[K]>> };
 
-/** The writes run on this connection, as promises (in-memory stores, a dead writer thread). */
-export function localWrites(db: Database.Database): AsyncEventWrites {
-  const w = eventWrites(db);
-  return {
-    append: async (list) => w.append(list),
-    prune: async (maxPerMac, olderThan) => w.prune(maxPerMac, olderThan),
-    discover: async (list) => w.discover(list),
-    pruneDiscovered: async (maxRows, olderThan) => w.pruneDiscovered(maxRows, olderThan),
-    security: async (list, maxRows) => w.security(list, maxRows),
-  };
-}
-
 export function sqliteEvents(db: Database.Database, writes: AsyncEventWrites): EventRepo {
   const recent = db.prepare<[string, number], Row>('SELECT * FROM (SELECT * FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
   const after = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE mac = ? AND id > ? ORDER BY id LIMIT ?');

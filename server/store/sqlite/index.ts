@@ -5,7 +5,8 @@ import { dirname } from 'node:path';
 import type { Store } from '../types.js';
 import { migrate } from './migrations.js';
 import { sqliteDiscovered, sqliteSecurity } from './discovered.js';
-import { localWrites, sqliteEvents } from './events.js';
+import { sqliteEvents } from './events.js';
+import { localWrites } from './writes.js';
 import { sqliteImages, sqliteVersions } from './images.js';
 import { sqliteGoldenHosts } from './golden.js';
 import { sqliteAudit, sqliteJobs } from './jobs.js';
@@ -39,6 +40,7 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
   const ping = db.prepare('SELECT 1');
   const writer = path !== ':memory:' && (opts.eventWriterThread ?? true) ? startEventWriter(path, db) : undefined;
   const writes = writer ?? localWrites(db);
+  const leases = sqliteLeases(db, writer);
   return {
     kind: 'sqlite',
     db,
@@ -53,7 +55,7 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
     jobs: sqliteJobs(db, now),
     audit: sqliteAudit(db),
     security: sqliteSecurity(db, writes),
-    leases: sqliteLeases(db),
+    leases,
     async ping() {
       ping.get();
     },

@@ -8,7 +8,7 @@
  *                 "generated"?: { "macBase": "00:0c:01:02:03:04", "ipBase": "10.51.3.10", "count": 10000 } }
  */
 import { readFileSync } from 'node:fs';
-import { DhcpServer, MemoryLeaseStore, type DhcpServerOptions } from '../../../pxe/dhcp/index.js';
+import { DhcpServer, PoolAllocator, type DhcpServerOptions } from '../../../pxe/dhcp/index.js';
 import type { BootTarget } from '../../../pxe/boot/types.js';
 import { ipToInt, intToIp } from '../../../pxe/net/ipv4.js';
 
@@ -35,7 +35,7 @@ const server = new DhcpServer(fixture.options, {
   directory: { lookup: async (mac) => byMac.get(mac) ?? null },
   events: (e) => out('EVENT', e),
   discoveries: (d) => out('DISCOVERY', d),
-  leases: new MemoryLeaseStore(),
+  leases: new PoolAllocator(),
 });
 
 process.on('SIGUSR2', () => out('COUNTERS', server.counters));
