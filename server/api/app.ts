@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { AppError, ErrorCode } from '../errors.js';
 import { bodyPending, closeAfterAnswer, declaredLength, discardBody, UNUSED_BODY_LIMIT } from './body.js';
 import { parseInput } from '../validate.js';
+import { securityHeaders } from './headers.js';
 import type { ApiDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { expressPath, type RouteDef } from './route.js';
@@ -52,6 +53,7 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', false);
+  app.use(securityHeaders());
 
   app.use((req, res, next) => {
     const t0 = process.hrtime.bigint();
@@ -140,6 +142,17 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
     // The admin UI: static files, no build step; it talks only to the API above.
     app.use(express.static(opts.webDir, { index: 'index.html', maxAge: 0, etag: true }));
   }
+  // Answered here rather than by express's final handler, which replaces the security headers.
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: unknown }).status;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    if (code === 500) opts.log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in HTTP request');
+    if (res.headersSent) return void res.destroy();
+    res.status(code).type('text/plain').send(code === 500 ? 'internal error\n' : `${(err as Error).message}\n`);
+  });
   return app;
 }
 
