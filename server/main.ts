@@ -28,6 +28,7 @@ import { JobRunner } from './jobs/runner.js';
 import { ImageService } from './images/service.js';
 import { imageRoutes } from './api/routes/images.js';
 import { Metrics } from './metrics.js';
+import { prepareDataDir } from './data-dir.js';
 import type { RequestHandler } from 'express';
 
 const metricsHandler = (m: Metrics): RequestHandler => (req, res, next) => {
@@ -56,13 +57,14 @@ export interface StartOptions {
   log: Logger;
   /** Reads the configuration again (for reload); throws ConfigError naming the field. */
   loadConfig?: () => Config;
-  /** Called once, on first start, with the admin token's secret (it is shown nowhere else). */
+  /** Called once, on first start, with the admin token's secret (netroot keeps only its hash). */
   onAdminToken?: (secret: string) => void;
 }
 
 export async function startService(initial: Config, opts: StartOptions): Promise<Service> {
   let config = initial;
   const { log } = opts;
+  prepareDataDir(config.dataDir, log);
   const store = openSqliteStore(join(config.dataDir, 'netroot.db'));
   const closers: (() => Promise<void>)[] = [() => store.close()];
   const close = async () => {
@@ -104,7 +106,7 @@ export async function startService(initial: Config, opts: StartOptions): Promise
 
     const admin = await tokens.bootstrap();
     if (admin) {
-      log.warn('created the initial admin API token; it is shown once on the console');
+      log.warn('created the initial admin API token');
       opts.onAdminToken?.(admin);
     }
 

@@ -4,11 +4,13 @@
  * h('button', {type: 'button', onclick: fn, class: 'x'}, 'text', child, [more])
  * Attributes: on* become listeners, `class`, `for`, aria-* and data-* are set as attributes,
  * booleans toggle attributes, null/undefined/false skip. Children: strings, nodes, arrays, null.
+ * No `style` attribute (the CSP refuses inline style): a class, or el.style.x = ... after.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
+    if (k === 'style') throw new Error('h(): no style attribute (the CSP refuses inline style); use a class or el.style');
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'value' || k === 'checked' || k === 'selected') el[k] = v;
     else if (v === true) el.setAttribute(k, '');

@@ -13,6 +13,7 @@
  * keeps req.originalUrl; both are understood).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { normalizeMac } from '../net/mac.js';
 import { KernelArgsError, type CmdlineOptions } from '../boot/cmdline.js';
@@ -175,7 +176,8 @@ export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessa
       return;
     }
     const path = which === 'kernel' ? d.image.kernelPath : d.image.initrdPath;
-    const sent = await sendFile(req, res, path);
+    // <version>/boot/<file>: only a regular file in the version's own tree, reached without a link.
+    const sent = await sendFile(req, res, path, { root: dirname(dirname(path)), log });
     const detail: Record<string, unknown> = { file: which === 'kernel' ? KERNEL_NAME : INITRD_NAME, image: d.image.name, version: d.image.version, status: sent.status, bytes: sent.bytes, ms: sent.ms, result: sent.complete ? 'ok' : 'aborted', client: clientAddress(req) };
     if (sent.range) detail.range = sent.range;
     if (req.method === 'HEAD') detail.method = 'HEAD';

@@ -1,12 +1,15 @@
 /**
  * The HTTP application: REST API under /api/v1 (bearer tokens), boot files under /boot (no token,
  * read-only, mounted by the composition root), the web UI at /. One error handler maps errors to
- * `{error: {code, message, field?}}`.
+ * `{error: {code, message, field?}}`. An API request's token is checked before its body is read,
+ * and each route reads at most its own cap (body.ts).
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import { AppError, ErrorCode } from '../errors.js';
+import { bodyPending, closeAfterAnswer, declaredLength, discardBody, UNUSED_BODY_LIMIT } from './body.js';
 import { parseInput } from '../validate.js';
+import { securityHeaders } from './headers.js';
 import type { ApiDeps } from './deps.js';
 import { openApiDocument } from './openapi.js';
 import { expressPath, type RouteDef } from './route.js';
@@ -25,7 +28,7 @@ export interface AppOptions {
   log: Logger;
   /** Extra routes from subsystems (images, exports, dhcp...). */
   extraRoutes?: RouteDef[];
-  /** Mounted before the API: e.g. ['/boot', bootHandler]. */
+  /** Mounted beside the API (no token, no request body read): e.g. ['/boot', bootHandler]. */
   mounts?: [string, RequestHandler][];
   /** Directory of the web UI's static files, served at /. */
   webDir?: string;
@@ -50,6 +53,7 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', false);
+  app.use(securityHeaders());
 
   app.use((req, res, next) => {
     const t0 = process.hrtime.bigint();
@@ -61,21 +65,20 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
     next();
   });
 
-  for (const [path, handler] of opts.mounts ?? []) app.use(path, handler);
-
   const routes = apiRoutes(d, opts.extraRoutes);
   const router = express.Router();
-  const jsonDefault = express.json({ limit: opts.bodyLimitBytes, strict: true });
-  const jsonImport = express.json({ limit: opts.importLimitBytes, strict: true });
+  const limitOf = (r: RouteDef) => (!r.body ? UNUSED_BODY_LIMIT : r.bodyLimit === 'import' ? opts.importLimitBytes : opts.bodyLimitBytes);
+  const unusedBody: RequestHandler = (req, _res, next) => (discardBody(req, UNUSED_BODY_LIMIT) ? next() : next(tooLarge(null)));
 
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', unusedBody, (_req, res) => {
     res.json(openApiDocument(routes, d.version, API_BASE));
   });
 
   for (const r of routes) {
-    const handlers: RequestHandler[] = [];
-    if (r.body) handlers.push(r.bodyLimit === 'import' ? jsonImport : jsonDefault);
-    handlers.push(async (req: Request, res: Response, next: NextFunction) => {
+    const limit = limitOf(r);
+    // Everything the headers decide comes before a byte of the body is read: the token, the
+    // role, the declared length.
+    const gate: RequestHandler = async (req, res, next) => {
       try {
         const token = r.access === 'public' ? null : await authenticate(d, req);
         res.locals.token = token;
@@ -90,12 +93,27 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
         if (r.access === 'write' && token?.role !== 'admin') {
           throw new AppError(ErrorCode.Forbidden, `token ${token?.name} is read-only`);
         }
+        const n = declaredLength(req);
+        if (n !== null && n > limit) throw tooLarge(r.body ? limit : null);
+        if (!r.body) discardBody(req, limit);
+        next();
+      } catch (e) {
+        next(e);
+      }
+    };
+    const handlers: RequestHandler[] = [gate];
+    if (r.body) handlers.push(express.json({ limit, strict: true }));
+    handlers.push(async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const token = res.locals.token as TokenRecord | null;
         const params = r.params ? parseInput(r.params, req.params) : {};
         const query = r.query ? parseInput(r.query, { ...req.query }) : {};
         const raw: unknown = req.is('application/json') ? req.body : undefined;
         if (r.body && raw === undefined && !r.body.safeParse(undefined).success) {
           throw new AppError(ErrorCode.Invalid, 'body: expected a JSON body (Content-Type: application/json)', 'body');
         }
+        // A body the JSON parser left (another Content-Type): thrown away, within the route's cap.
+        if (bodyPending(req)) discardBody(req, limit);
         const body = r.body ? parseInput(r.body, raw) : undefined;
         const reply = await r.handle({ params, query, body, token, req, res });
         if (reply.handled) return;
@@ -111,20 +129,45 @@ export function createApp(d: ApiDeps, opts: AppOptions): express.Express {
   router.use((req, _res, next) => next(new AppError(ErrorCode.NotFound, `no API route ${req.method} ${API_BASE}${req.path}`)));
   app.use(API_BASE, router);
   app.use(API_BASE, errorHandler(opts.log));
+
+  // Below the API nothing reads a request body (the nodes' "booted" report ignores its own): a
+  // small one is thrown away, a larger one refused unread and its connection closed.
+  app.use((req, res, next) => {
+    if (discardBody(req, UNUSED_BODY_LIMIT)) return next();
+    closeAfterAnswer(req, res);
+    res.status(413).type('text/plain').send(`request body too large (this route reads none; at most ${UNUSED_BODY_LIMIT} bytes are ignored)\n`);
+  });
+  for (const [path, handler] of opts.mounts ?? []) app.use(path, handler);
   if (opts.webDir) {
     // The admin UI: static files, no build step; it talks only to the API above.
     app.use(express.static(opts.webDir, { index: 'index.html', maxAge: 0, etag: true }));
   }
+  // Answered here rather than by express's final handler, which replaces the security headers.
+  app.use((_req, res) => {
+    res.status(404).type('text/plain').send('not found\n');
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as { status?: unknown }).status;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    if (code === 500) opts.log.error({ err, method: req.method, url: req.originalUrl }, 'unhandled error in HTTP request');
+    if (res.headersSent) return void res.destroy();
+    res.status(code).type('text/plain').send(code === 500 ? 'internal error\n' : `${(err as Error).message}\n`);
+  });
   return app;
+}
+
+function tooLarge(limit: number | null): AppError {
+  const why = limit === null ? `this route takes no body (at most ${UNUSED_BODY_LIMIT} bytes are ignored)` : `larger than this route accepts (${limit} bytes)`;
+  return new AppError(ErrorCode.BodyTooLarge, `body: ${why}`, 'body');
 }
 
 /** The one error handler: AppError -> its status; body-parser errors -> 400/413; the rest -> 500. */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     let e: AppError;
-    const bp = err as { type?: string; status?: number; message?: string };
+    const bp = err as { type?: string; status?: number; message?: string; limit?: unknown };
     if (err instanceof AppError) e = err;
-    else if (bp.type === 'entity.too.large') e = new AppError(ErrorCode.BodyTooLarge, 'body: request body is too large', 'body');
+    else if (bp.type === 'entity.too.large') e = tooLarge(typeof bp.limit === 'number' ? bp.limit : null);
     else if (bp.type === 'entity.parse.failed') e = new AppError(ErrorCode.Invalid, `body: not valid JSON (${bp.message})`, 'body');
     else if (typeof bp.type === 'string' && typeof bp.status === 'number' && bp.status < 500) e = new AppError(ErrorCode.Invalid, `body: ${bp.message}`, 'body');
     else {
@@ -132,6 +175,9 @@ export function errorHandler(log: Logger) {
       e = new AppError(ErrorCode.Internal, 'internal error (logged on the server)');
     }
     if (res.headersSent) return;
+    // Refused before its body was read (no token, too large...): the body stays unread and the
+    // connection is closed after this answer.
+    if (bodyPending(req)) closeAfterAnswer(req, res);
     if (e.code === ErrorCode.Unauthorized) res.set('WWW-Authenticate', 'Bearer realm="netroot"');
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
   };

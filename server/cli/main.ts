@@ -291,7 +291,7 @@ class UsageError extends Error {}
 /** What a CLI user does about a 401: the API's message speaks HTTP, this one speaks CLI. */
 export function tokenHint(source: 'flag' | 'env' | null): string {
   if (source === null) {
-    return 'netroot: no API token given: pass --token nrt_... or set NETROOT_TOKEN=nrt_... (on the server, `netroot token create NAME --local` makes one)';
+    return 'netroot: no API token given: pass --token nrt_... or set NETROOT_TOKEN=nrt_... (the first admin token is in the file initial-admin-token in netroot\'s data directory on the server, /var/lib/netroot by default; there, `netroot token create NAME --local` makes another)';
   }
   const where = source === 'flag' ? '--token' : 'NETROOT_TOKEN';
   return `netroot: the token given with ${where} was refused: check it, or make a new one on the server with \`netroot token create NAME --local\``;

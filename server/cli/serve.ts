@@ -1,10 +1,12 @@
-/** `netroot serve`: load config, start, print the first admin token once, stop cleanly on SIGTERM/SIGINT. */
+/** `netroot serve`: load config, start, write the first admin token to a 0600 file, stop cleanly on SIGTERM/SIGINT. */
 import { ConfigError, loadConfig } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { startService } from '../main.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { PID_FILE } from '../backup.js';
+import { writeInitialToken } from '../auth/initial-token.js';
 
 export interface ServeOptions {
   configPath: string | undefined;
@@ -32,8 +34,18 @@ export async function serve(o: ServeOptions): Promise<number> {
     service = await startService(loaded.config, {
       log,
       loadConfig: () => loadConfig({ path: o.configPath, env: o.env }).config,
-      onAdminToken: (secret) =>
-        o.out(`\nnetroot: initial admin API token (shown only now; store it, e.g. export NETROOT_TOKEN=...):\n${secret}\n\n`),
+      onAdminToken: (secret) => {
+        // The secret itself is never printed: stdout ends up in the journal.
+        let file: string;
+        try {
+          file = writeInitialToken(loaded.config.dataDir, secret);
+        } catch (err) {
+          log.error({ err }, 'could not write the initial admin API token; make a token with `netroot token create NAME --local`');
+          return;
+        }
+        log.warn({ file }, 'the initial admin API token is in this file (mode 0600)');
+        o.out(`\nnetroot: initial admin API token written to ${file} (mode 0600, readable by ${userInfo().username} only); use it with\n  export NETROOT_TOKEN=$(cat ${file})\nand delete the file once the token is kept elsewhere.\n\n`);
+      },
     });
   } catch (e) {
     log.fatal({ err: e }, 'netroot could not start');

@@ -1,8 +1,8 @@
 /**
  * Starts the real netroot service (bin/netroot.js serve) as a subprocess on a temp data dir and a
- * free port, captures the first admin token it prints, and runs the CLI against it.
+ * free port, reads the first admin token from the file it names, and runs the CLI against it.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ export const BIN = join(ROOT, 'bin/netroot.js');
 
 export interface Netroot {
   url: string;
-  /** The admin token printed at first start (empty on a restart of an existing data dir). */
+  /** The admin token written at first start (empty on a restart of an existing data dir). */
   token: string;
   dataDir: string;
   configPath: string;
@@ -42,8 +42,9 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
   const proc = start(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env } });
   const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)"[^\n]*"msg":"netroot started"/, 20000);
   const url = m[1]!;
-  const tok = /initial admin API token[^\n]*\n(nrt_\S+)/.exec(proc.output());
-  const token = tok?.[1] ?? '';
+  // Only this start's token: the file stays from the first start of a data dir.
+  const tok = /initial admin API token written to (\S+) /.exec(proc.output());
+  const token = tok ? readFileSync(tok[1]!, 'utf8').trim() : '';
   const self: Netroot = {
     url,
     token,

@@ -1,6 +1,6 @@
 /** The SQLite store: one file in WAL mode, migrations at open. */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, constants as fsc, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Store } from '../types.js';
 import { migrate } from './migrations.js';
@@ -30,7 +30,12 @@ export interface SqliteStoreOptions {
 }
 
 export function openSqliteStore(path: string, now: () => number = Date.now, opts: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    // Born 0600: SQLite gives the -wal and -shm files it makes the main file's mode, and an empty
+    // file is an empty database to it.
+    closeSync(openSync(path, fsc.O_RDWR | fsc.O_CREAT, 0o600));
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -1,6 +1,9 @@
 /**
  * Browser helpers for the web UI tests: Debian's chromium driven by playwright-core (no
  * downloaded browsers here), sign-in, screenshots into docs/screenshots/ for the README.
+ * The UI runs under its Content-Security-Policy here too: give page.waitForFunction a function
+ * ("() => ..."), which playwright evaluates once; a bare expression is eval()'d at every poll,
+ * which the policy refuses (no 'unsafe-eval').
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,7 +75,11 @@ export async function shot(page: Page, name: string, opts: { fullPage?: boolean;
   await page.locator('#banner:not(.error)').waitFor({ state: 'hidden' });
   // Wait for fonts/layout to settle so screenshots do not catch a half-drawn page.
   await page.evaluate('document.fonts.ready');
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide', style: stableStyle(opts.hide ?? []) });
+  // Not screenshot({style}): it adds a <style> element, which the UI's CSP refuses. A constructed
+  // stylesheet is CSSOM, which the CSP allows; it is taken away after the picture.
+  await page.evaluate(`document.adoptedStyleSheets = [...document.adoptedStyleSheets, Object.assign(new CSSStyleSheet(), { shot: true })]; document.adoptedStyleSheets.at(-1).replaceSync(${JSON.stringify(stableStyle(opts.hide ?? []))})`);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide' });
+  await page.evaluate('document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => !s.shot)');
   // A value the page failed to format shows up as one of these words.
   const text = await page.locator('body').innerText();
   const bad = /\b(null|undefined|NaN)\b|\[object Object\]/.exec(text);

@@ -202,10 +202,13 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await dlg.getByRole('button', { name: 'Cancel' }).click();
     assert.equal((await nr.api('GET', '/nodes/canary.lab.example')).body.pinnedVersion, v2);
     assert.deepEqual((await versions()).find((v) => v.version === v2)?.pinnedBy, ['canary.lab.example']);
+    // Away and back, each page waited for: right after a click the previous page may still be
+    // the one shown (the hash changes first, the page is drawn after).
     await nav(page, 'Dashboard').click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     await nav(page, 'Images').click();
     const cells = versionRow(page, v2).locator('td.num');
-    await page.waitForFunction("document.querySelectorAll('section.image tbody tr').length === 2");
+    await versionRow(page, v2).locator('td.num a').waitFor();
     assert.deepEqual((await cells.allInnerTexts()).slice(1), ['1', '1'], 'running 1 (the pinned canary), pinned 1');
     assert.equal(await versionRow(page, v2).locator('td.num a').getAttribute('title'), 'canary.lab.example');
   });
@@ -259,9 +262,9 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await page.locator('#nodes-count', { hasText: '2 nodes' }).waitFor();
     await page.getByRole('button', { name: 'Last boot step' }).click();
     await page.locator('th[aria-sort="ascending"]', { hasText: 'Last boot step' }).waitFor();
-    await page.waitForFunction(`document.querySelector('tbody tr')?.getAttribute('data-mac') === '${B}'`);
+    await page.waitForFunction(`() => document.querySelector('tbody tr')?.getAttribute('data-mac') === '${B}'`);
     await page.getByRole('button', { name: 'Last boot step' }).click();
-    await page.waitForFunction(`document.querySelector('tbody tr')?.getAttribute('data-mac') === '${A}'`);
+    await page.waitForFunction(`() => document.querySelector('tbody tr')?.getAttribute('data-mac') === '${A}'`);
     assert.match(page.url(), /sort=lastEventAt&order=desc/);
   });
 

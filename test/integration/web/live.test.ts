@@ -143,7 +143,7 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
         await svc.recorder.flush();
         await page.locator(`#timeline li[data-kind="${kind}"]`).last().waitFor();
       }
-      await page.waitForFunction(`document.querySelectorAll('#timeline li').length === ${before + steps.length}`);
+      await page.waitForFunction(`() => document.querySelectorAll('#timeline li').length === ${before + steps.length}`);
       assert.match(await page.locator('.steps').innerText(), /Initramfs/);
       assert.equal(await page.locator('.steps li.done').count(), 5);
       svc.recorder.sink({ mac, kind: 'booted', detail: {} });

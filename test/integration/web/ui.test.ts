@@ -179,7 +179,7 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       await page.locator('th[aria-sort="ascending"]', { hasText: 'MAC' }).waitFor();
       await page.getByRole('button', { name: 'MAC' }).click();
       await page.locator('th[aria-sort="descending"]', { hasText: 'MAC' }).waitFor();
-      await page.waitForFunction(`document.querySelector('tbody tr')?.getAttribute('data-mac') === '52:54:00:aa:00:03'`);
+      await page.waitForFunction(`() => document.querySelector('tbody tr')?.getAttribute('data-mac') === '52:54:00:aa:00:03'`);
       assert.match(page.url(), /sort=mac&order=desc/);
       await page.getByLabel('Search').fill('node02');
       await page.locator('#nodes-count', { hasText: '1 node match' }).waitFor();
