@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignExportIds, parseGaneshaExportIds, renderGaneshaExports, renderGaneshaMainConfig } from './ganesha-format.js';
+import { assignExportIds, parseGaneshaExportIds, parseGaneshaExports, renderGaneshaExports, renderGaneshaMainConfig } from './ganesha-format.js';
 import { readGolden } from './golden.js';
 import { SAMPLE_INPUT } from './sample.js';
-import { buildExportTable } from './table.js';
+import { buildExportTable, exportPairs, flattenTable } from './table.js';
 
 test('renderGaneshaExports matches the golden file', () => {
   assert.equal(renderGaneshaExports(buildExportTable(SAMPLE_INPUT)), readGolden('sample.ganesha.conf'));
@@ -54,4 +54,13 @@ test('renderGaneshaMainConfig: NFSv4 only, numeric owners, includes the exports 
   assert.match(text, /%include "\/etc\/ganesha\/netroot.conf"/);
   assert.doesNotMatch(text, /RecoveryRoot/);
   assert.match(renderGaneshaMainConfig({ includePath: '/x', recoveryRoot: '/tmp/rec' }), /Only_Numeric_Owners = true; RecoveryRoot = "\/tmp\/rec"; \}/);
+});
+
+test('parseGaneshaExports reads back every (path, client) pair renderGaneshaExports wrote', () => {
+  const table = buildExportTable(SAMPLE_INPUT);
+  const pairs = exportPairs(parseGaneshaExports(renderGaneshaExports(table)));
+  assert.deepEqual([...pairs].sort(), [...flattenTable(table).keys()].sort());
+  assert.deepEqual(parseGaneshaExports('EXPORT {\n\tPath = "/x";\n\tCLIENT { Clients = 10.0.0.1, 10.0.0.2 ; Access_Type = RO; }\n}\n'), [
+    { path: '/x', clients: [{ host: '10.0.0.1' }, { host: '10.0.0.2' }] },
+  ]);
 });

@@ -93,6 +93,22 @@ export function parseGaneshaExportIds(text: string): Map<string, number> {
   return out;
 }
 
+/** Path and client list of every EXPORT block in a file netroot rendered (the reconciler's view
+ * of what is exported). `Clients` may list several addresses, comma-separated. */
+export function parseGaneshaExports(text: string): { path: string; clients: { host: string }[] }[] {
+  const out: { path: string; clients: { host: string }[] }[] = [];
+  for (const b of text.split(/^EXPORT\s*\{/m).slice(1)) {
+    const path = /^\s*Path\s*=\s*"([^"]*)"\s*;/m.exec(b);
+    if (!path) continue;
+    const clients: { host: string }[] = [];
+    for (const m of b.matchAll(/CLIENT\s*\{\s*Clients\s*=\s*([^;]*);/g)) {
+      for (const h of m[1]!.split(',')) if (h.trim()) clients.push({ host: h.trim() });
+    }
+    out.push({ path: path[1]!, clients });
+  }
+  return out;
+}
+
 export interface GaneshaMainConfigOptions {
   /** The file netroot renders (the EXPORT blocks). */
   includePath: string;

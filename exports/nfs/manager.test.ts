@@ -21,6 +21,9 @@ class FakeBackend implements NfsBackend {
   async readCurrent() {
     return this.file;
   }
+  async readExported() {
+    return new Set<string>();
+  }
   async apply(t: ExportTable): Promise<ApplyResult> {
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);

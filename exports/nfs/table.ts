@@ -71,10 +71,22 @@ export function buildExportTable(input: ExportInput): ExportTable {
   return { entries };
 }
 
+/** The key of one (path, client) pair: what the reconciler, diffs and readback compare. */
+export function pairKey(path: string, host: string): string {
+  return `${path} ${host}`;
+}
+
 /** One (path, client) pair per line, the unit both diffs and readback compare. */
 export function flattenTable(table: ExportTable): Map<string, string> {
   const out = new Map<string, string>();
-  for (const e of table.entries) for (const c of e.clients) out.set(`${e.path} ${c.host}`, c.options.join(','));
+  for (const e of table.entries) for (const c of e.clients) out.set(pairKey(e.path, c.host), c.options.join(','));
+  return out;
+}
+
+/** The pairs of exports read back from a file (either backend's parser output). */
+export function exportPairs(entries: readonly { path: string; clients: readonly { host: string }[] }[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of entries) for (const c of e.clients) out.add(pairKey(e.path, c.host));
   return out;
 }
 

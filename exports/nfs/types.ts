@@ -85,5 +85,7 @@ export interface NfsBackend {
   render(table: ExportTable): Promise<string>;
   /** The file's current content, or null when it does not exist. */
   readCurrent(): Promise<string | null>;
+  /** `path host` pairs the file netroot owns exports now (see exportPairs). */
+  readExported(): Promise<Set<string>>;
   apply(table: ExportTable): Promise<ApplyResult>;
 }

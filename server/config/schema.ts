@@ -54,6 +54,8 @@ const nfsSchema = z.strictObject({
     exportsFile: z.string().default('/etc/exports.d/netroot.exports'),
     etcExports: z.string().default('/etc/exports'),
     etab: z.string().default('/var/lib/nfs/etab'),
+    /** exportfs to run (a path, or a name looked up in PATH). */
+    exportfs: z.string().min(1).default('exportfs'),
   }).prefault({}),
   ganesha: z.strictObject({
     exportsFile: z.string().default('/etc/ganesha/netroot.conf'),
