@@ -9,12 +9,19 @@ export const KERNEL_HEADER = [
   '# Do not edit; changes here are lost. Exports in other files are never touched by netroot.',
 ];
 
+/** Clients per physical line: the images export lists every node address (10,000 of them), and
+ * exportfs reads one entry over `\`-continued lines. */
+export const CLIENTS_PER_LINE = 8;
+
 export function renderKernelExports(table: ExportTable): string {
   const lines = [...KERNEL_HEADER];
   for (const e of table.entries) {
     const label = e.kind === 'images' ? 'images (read-only root trees)' : `state of ${e.fqdn ?? '?'}`;
     lines.push(`# ${label}`);
-    lines.push(`${e.path} ${e.clients.map((c) => `${c.host}(${c.options.join(',')})`).join(' ')}`);
+    const items = e.clients.map((c) => `${c.host}(${c.options.join(',')})`);
+    const rows: string[] = [];
+    for (let i = 0; i < items.length; i += CLIENTS_PER_LINE) rows.push(items.slice(i, i + CLIENTS_PER_LINE).join(' '));
+    lines.push(`${e.path} ${rows.join(' \\\n\t')}`);
   }
   return `${lines.join('\n')}\n`;
 }

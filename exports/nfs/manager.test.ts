@@ -38,7 +38,7 @@ class FakeBackend implements NfsBackend {
 }
 
 function registry() {
-  const input: ExportInput = { imagesDir: '/d/images', stateDir: '/d/state', nodeNetworks: ['10.0.0.0/16'], nodes: [] };
+  const input: ExportInput = { imagesDir: '/d/images', stateDir: '/d/state', rootExport: 'networks', nodeNetworks: ['10.0.0.0/16'], nodes: [] };
   return { input, get: async () => structuredClone(input) };
 }
 

@@ -24,7 +24,7 @@ test('after a crash mid-import: missing directories are created, their exports r
   const i = input(nodes);
   const p = planReconcile({ nodes, wanted: buildExportTable(i), entries: entries({ 'a.x': 'dir' }), exported: all(before) });
   assert.deepEqual(p.create, ['b.x', 'c.x']);
-  assert.deepEqual(p.lacking.map((l) => [l.fqdn, l.lacks]), [['b.x', ['stateDir', 'stateExport']], ['c.x', ['stateDir', 'stateExport']]]);
+  assert.deepEqual(p.lacking.map((l) => [l.fqdn, l.lacks]), [['b.x', ['stateDir', 'stateExport', 'rootExport']], ['c.x', ['stateDir', 'stateExport', 'rootExport']]]);
 });
 
 test('disabled and local-state nodes: a disabled node keeps its directory but wants no export', () => {
@@ -45,13 +45,23 @@ test('a file or symlink at state/<fqdn> blocks the node: reported, never created
 
 test('a written table without a node\'s export: that node lacks it; a network-wide pair belongs to no node', () => {
   const nodes = [node('a.x', '10.0.0.1'), node('b.x', '10.0.0.2')];
-  const i = input(nodes);
+  const i = input(nodes, { rootExport: 'networks' });
   const exported = all(i);
   exported.delete('/srv/state/b.x 10.0.0.2');
   exported.delete('/srv/images 10.0.0.0/24');
   const p = planReconcile({ nodes, wanted: buildExportTable(i), entries: entries({ 'a.x': 'dir', 'b.x': 'dir' }), exported });
   assert.deepEqual(p.lacking.map((l) => [l.fqdn, l.lacks]), [['b.x', ['stateExport']]]);
   assert.deepEqual(p.otherMissing, ['/srv/images 10.0.0.0/24']);
+});
+
+test('root exported to node addresses: a node missing from the images export lacks rootExport', () => {
+  const nodes = [node('a.x', '10.0.0.1'), node('l.x', '10.0.0.5', { stateMode: 'local' })];
+  const i = input(nodes);
+  const exported = all(i);
+  exported.delete('/srv/images 10.0.0.5');
+  const p = planReconcile({ nodes, wanted: buildExportTable(i), entries: entries({ 'a.x': 'dir' }), exported });
+  assert.deepEqual(p.lacking.map((l) => [l.fqdn, l.lacks]), [['l.x', ['rootExport']]]);
+  assert.deepEqual(p.otherMissing, []);
 });
 
 test('no backend or an unrenderable registry: only directories are compared', () => {

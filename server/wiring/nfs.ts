@@ -54,6 +54,7 @@ export function createNfs(
   const input = async (): Promise<ExportInput> => ({
     imagesDir,
     stateDir,
+    rootExport: config.nfs.rootExport,
     nodeNetworks,
     ...(config.nfs.rootOptions ? { rootOptions: config.nfs.rootOptions } : {}),
     ...(config.nfs.stateOptions ? { stateOptions: config.nfs.stateOptions } : {}),

@@ -132,12 +132,15 @@ test('kill -9 during 1,000-node imports: after a restart every committed node ha
 
   const file = readFileSync(sb.filePath, 'utf8');
   const etab = readFileSync(sb.etabPath, 'utf8');
+  assert.doesNotMatch(etab, /10\.60\.0\.0\/16/, 'the images tree is not exported to the node network');
   const missing: string[] = [];
   for (const n of nodes) {
     const dir = join(stateDir(), n.fqdn);
     if (!existsSync(join(dir, 'var/log')) || !statSync(dir).isDirectory()) missing.push(`${n.fqdn}: no state directory`);
     if (!file.includes(`\n${dir} ${n.ipv4}(`)) missing.push(`${n.fqdn}: no line in ${sb.filePath}`);
     if (!etab.includes(`${dir}\t${n.ipv4}(`)) missing.push(`${n.fqdn}: not in exportfs's etab`);
+    // The images tree goes to registered addresses only (rootExport "nodes", the default).
+    if (!etab.includes(`${join(dataDir, 'images')}\t${n.ipv4}(`)) missing.push(`${n.fqdn}: no root export in exportfs's etab`);
   }
   assert.deepEqual(missing.slice(0, 10), [], `${missing.length} problems; rounds: ${JSON.stringify(rounds)}`);
   const h = await nfsHealth();
