@@ -1,8 +1,9 @@
 /**
  * Export-table benchmark (not a test): time to build and render the table for N nodes (pure), and
  * a full kernel-backend apply (atomic write + real `exportfs -ra` + etab readback) for N state
- * exports, in the mount-namespace sandbox the integration tests use (the machine's exports stay
- * untouched). Run as root: npm run build && node dist/bench/nfs/bench.js [nodes] [rounds]
+ * exports and the images tree (to N node addresses with rootExport "nodes", the default, or to one
+ * network), in the mount-namespace sandbox the integration tests use (the machine's exports stay
+ * untouched). Run as root: npm run build && node dist/bench/nfs/bench.js [nodes] [rounds] [nodes|networks]
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,12 @@ import { renderGaneshaExports } from '../../exports/nfs/ganesha-format.js';
 import { KernelNfsBackend } from '../../exports/nfs/kernel.js';
 import { renderKernelExports } from '../../exports/nfs/kernel-format.js';
 import { buildExportTable } from '../../exports/nfs/table.js';
-import type { ExportInput } from '../../exports/nfs/types.js';
+import type { ExportInput, RootExport } from '../../exports/nfs/types.js';
 import { createExportfsSandbox } from '../../test/integration/nfs/sandbox.js';
 
 const N = Math.min(Number(process.argv[2] ?? 1000), 60_000);
 const ROUNDS = Math.min(Number(process.argv[3] ?? 5), 50);
+const ROOT: RootExport = process.argv[4] === 'networks' ? 'networks' : 'nodes';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,7 +34,7 @@ const dir = await mkdtemp(join(tmpdir(), 'nr-bench-nfs-'));
 const sb = await createExportfsSandbox();
 try {
   const input: ExportInput = {
-    imagesDir: join(dir, 'images'), stateDir: join(dir, 'state'), nodeNetworks: ['10.0.0.0/8'],
+    imagesDir: join(dir, 'images'), stateDir: join(dir, 'state'), rootExport: ROOT, nodeNetworks: ['10.0.0.0/8'],
     // Distinct host addresses stepping through 10.0.0.0/8 (k = 1, 2, ...).
     nodes: Array.from({ length: N }, (_, i) => {
       const k = i + 1;
@@ -59,8 +61,14 @@ try {
     applies.push(await time(async () => { ok = (await be.apply(t)).ok; }));
     if (!ok) throw new Error(`apply ${r} failed`);
   }
+  // What exportfs recorded: one etab line per (path, client) of the last table applied.
+  const { readFile } = await import('node:fs/promises');
+  const etabLines = (await readFile(sb.etabPath, 'utf8')).split('\n').filter(Boolean).length;
+  const lastPairs = (ROUNDS - 1) % 2 ? table.entries.slice(0, -1).reduce((n, e) => n + e.clients.length, 0) : table.entries.reduce((n, e) => n + e.clients.length, 0);
+  if (etabLines !== lastPairs) throw new Error(`etab has ${etabLines} lines, the table ${lastPairs} pairs`);
+  const fileBytes = renderKernelExports(table).length;
   console.log(JSON.stringify({
-    nodes: input.nodes.length,
+    nodes: input.nodes.length, rootExport: ROOT, kernelFileBytes: fileBytes, etabLines,
     buildMs: +median(build).toFixed(2), renderKernelMs: +median(kernel).toFixed(2), renderGaneshaMs: +median(ganesha).toFixed(2),
     kernelApplyMs: +median(applies).toFixed(0), rounds: ROUNDS,
   }));

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignExportIds, parseGaneshaExportIds, renderGaneshaExports, renderGaneshaMainConfig } from './ganesha-format.js';
+import { assignExportIds, parseGaneshaExportIds, parseGaneshaExports, renderGaneshaExports, renderGaneshaMainConfig } from './ganesha-format.js';
 import { readGolden } from './golden.js';
-import { SAMPLE_INPUT } from './sample.js';
-import { buildExportTable } from './table.js';
+import { MANY_INPUT, SAMPLE_INPUT } from './sample.js';
+import { buildExportTable, exportPairs, flattenTable } from './table.js';
 
-test('renderGaneshaExports matches the golden file', () => {
+test('renderGaneshaExports matches the golden files: root to node addresses (default), to networks, in blocks of 16', () => {
   assert.equal(renderGaneshaExports(buildExportTable(SAMPLE_INPUT)), readGolden('sample.ganesha.conf'));
+  assert.equal(renderGaneshaExports(buildExportTable({ ...SAMPLE_INPUT, rootExport: 'networks' })), readGolden('sample-networks.ganesha.conf'));
+  assert.equal(renderGaneshaExports(buildExportTable(MANY_INPUT)), readGolden('many.ganesha.conf'));
 });
 
 test('every block: NFSv4 only, per-client access, no root squash, VFS', () => {
@@ -19,7 +21,7 @@ test('every block: NFSv4 only, per-client access, no root squash, VFS', () => {
     assert.match(b, /Squash = No_Root_Squash;/);
     assert.match(b, /FSAL \{ Name = VFS; \}/);
   }
-  assert.match(blocks[0]!, /CLIENT \{ Clients = 10\.10\.0\.0\/24; Access_Type = RO; Protocols = 4; \}/);
+  assert.match(blocks[0]!, /CLIENT \{ Clients = 10\.10\.0\.11, 10\.10\.0\.12, 10\.10\.0\.13, 10\.20\.0\.21; Access_Type = RO; Protocols = 4; \}/);
   assert.match(blocks[1]!, /CLIENT \{ Clients = 10\.10\.0\.11; Access_Type = RW; Protocols = 4; \}/);
   assert.match(text, /Only_Numeric_Owners/);
 });
@@ -54,4 +56,15 @@ test('renderGaneshaMainConfig: NFSv4 only, numeric owners, includes the exports 
   assert.match(text, /%include "\/etc\/ganesha\/netroot.conf"/);
   assert.doesNotMatch(text, /RecoveryRoot/);
   assert.match(renderGaneshaMainConfig({ includePath: '/x', recoveryRoot: '/tmp/rec' }), /Only_Numeric_Owners = true; RecoveryRoot = "\/tmp\/rec"; \}/);
+});
+
+test('parseGaneshaExports reads back every (path, client) pair renderGaneshaExports wrote', () => {
+  for (const input of [SAMPLE_INPUT, MANY_INPUT, { ...SAMPLE_INPUT, rootExport: 'networks' as const }]) {
+    const table = buildExportTable(input);
+    const pairs = exportPairs(parseGaneshaExports(renderGaneshaExports(table)));
+    assert.deepEqual([...pairs].sort(), [...flattenTable(table).keys()].sort());
+  }
+  assert.deepEqual(parseGaneshaExports('EXPORT {\n\tPath = "/x";\n\tCLIENT { Clients = 10.0.0.1, 10.0.0.2 ; Access_Type = RO; }\n}\n'), [
+    { path: '/x', clients: [{ host: '10.0.0.1' }, { host: '10.0.0.2' }] },
+  ]);
 });

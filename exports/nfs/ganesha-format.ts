@@ -18,6 +18,7 @@ export const GANESHA_HEADER = [
 ];
 
 const MAX_EXPORT_ID = 65535;
+export const CLIENTS_PER_BLOCK = 16;
 
 /** Squash/anonymous-id options carry over from exports(5); sync/async and subtree checks have no
  * Ganesha equivalent and are left out. */
@@ -72,9 +73,16 @@ export function renderGaneshaExports(table: ExportTable, previousIds?: ReadonlyM
     lines.push('\tAccess_Type = None;');
     for (const l of permissionLines(first?.options ?? [])) lines.push(`\t${l}`);
     lines.push('\tFSAL { Name = VFS; }');
-    for (const c of e.clients) {
+    // Several addresses per CLIENT block (the images export lists every node: 10,000 blocks of
+    // one would be 10,000 lines and as many list entries to parse).
+    for (let i = 0; i < e.clients.length; ) {
+      const access = e.clients[i]!.access;
+      let j = i;
+      while (j < e.clients.length && j - i < CLIENTS_PER_BLOCK && e.clients[j]!.access === access) j++;
+      const hosts = e.clients.slice(i, j).map((c) => c.host).join(', ');
       // Protocols repeated here: without it Ganesha warns on every reload and "fixes up" the block.
-      lines.push(`\tCLIENT { Clients = ${c.host}; Access_Type = ${c.access.toUpperCase()}; Protocols = 4; }`);
+      lines.push(`\tCLIENT { Clients = ${hosts}; Access_Type = ${access.toUpperCase()}; Protocols = 4; }`);
+      i = j;
     }
     lines.push('}');
   }
@@ -89,6 +97,22 @@ export function parseGaneshaExportIds(text: string): Map<string, number> {
     const id = /^\s*Export_Id\s*=\s*(\d+)\s*;/m.exec(b);
     const path = /^\s*Path\s*=\s*"([^"]*)"\s*;/m.exec(b);
     if (id && path) out.set(path[1]!, Number(id[1]));
+  }
+  return out;
+}
+
+/** Path and client list of every EXPORT block in a file netroot rendered (the reconciler's view
+ * of what is exported). `Clients` may list several addresses, comma-separated. */
+export function parseGaneshaExports(text: string): { path: string; clients: { host: string }[] }[] {
+  const out: { path: string; clients: { host: string }[] }[] = [];
+  for (const b of text.split(/^EXPORT\s*\{/m).slice(1)) {
+    const path = /^\s*Path\s*=\s*"([^"]*)"\s*;/m.exec(b);
+    if (!path) continue;
+    const clients: { host: string }[] = [];
+    for (const m of b.matchAll(/CLIENT\s*\{\s*Clients\s*=\s*([^;]*);/g)) {
+      for (const h of m[1]!.split(',')) if (h.trim()) clients.push({ host: h.trim() });
+    }
+    out.push({ path: path[1]!, clients });
   }
   return out;
 }

@@ -8,9 +8,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { readFileOrNull, removeStaleTemps, restoreFile, writeFileAtomic } from './atomic.js';
-import { parseGaneshaExportIds, renderGaneshaExports } from './ganesha-format.js';
+import { parseGaneshaExportIds, parseGaneshaExports, renderGaneshaExports } from './ganesha-format.js';
 import { logSize, waitForReload } from './ganesha-log.js';
 import { checkExportPaths } from './paths.js';
+import { exportPairs } from './table.js';
 import type { ApplyResult, ExportTable, NfsBackend } from './types.js';
 
 export interface GaneshaBackendOptions {
@@ -69,6 +70,10 @@ export class GaneshaBackend implements NfsBackend {
 
   readCurrent(): Promise<string | null> {
     return readFileOrNull(this.filePath);
+  }
+
+  async readExported(): Promise<Set<string>> {
+    return exportPairs(parseGaneshaExports((await this.readCurrent()) ?? ''));
   }
 
   async apply(wanted: ExportTable): Promise<ApplyResult> {

@@ -2,17 +2,30 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readGolden } from './golden.js';
 import { parseEtab, parseExportsFile, renderKernelExports } from './kernel-format.js';
-import { SAMPLE_INPUT } from './sample.js';
-import { buildExportTable } from './table.js';
+import { MANY_INPUT, SAMPLE_INPUT } from './sample.js';
+import { buildExportTable, exportPairs, flattenTable } from './table.js';
 
-test('renderKernelExports matches the golden file', () => {
+test('renderKernelExports matches the golden files: root to node addresses (default), to networks, wrapped', () => {
   assert.equal(renderKernelExports(buildExportTable(SAMPLE_INPUT)), readGolden('sample.exports'));
+  assert.equal(renderKernelExports(buildExportTable({ ...SAMPLE_INPUT, rootExport: 'networks' })), readGolden('sample-networks.exports'));
+  assert.equal(renderKernelExports(buildExportTable(MANY_INPUT)), readGolden('many.exports'));
 });
 
-test('renderKernelExports of an empty registry is just the header and the images line', () => {
+test('renderKernelExports of an empty registry: no images line (a line without clients exports to the world)', () => {
   const text = renderKernelExports(buildExportTable({ ...SAMPLE_INPUT, nodes: [] }));
   assert.match(text, /^# Managed by netroot/);
-  assert.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).length, 1);
+  assert.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).length, 0);
+  const net = renderKernelExports(buildExportTable({ ...SAMPLE_INPUT, nodes: [], rootExport: 'networks' }));
+  assert.equal(net.split('\n').filter((l) => l && !l.startsWith('#')).length, 1);
+});
+
+test('a wrapped images line of 10,000 node addresses reads back as every (path, client) pair', () => {
+  const nodes = Array.from({ length: 10_000 }, (_, i) => ({ fqdn: `n${i}.x`, ipv4: `10.${(i + 1) >> 16}.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`, enabled: true, stateMode: 'nfs' as const }));
+  const table = buildExportTable({ ...SAMPLE_INPUT, nodes });
+  const text = renderKernelExports(table);
+  assert.equal(table.entries[0]!.clients.length, 10_000);
+  assert.deepEqual(exportPairs(parseExportsFile(text)), new Set(flattenTable(table).keys()));
+  assert.ok(text.split('\n').every((l) => l.length < 500), 'no physical line longer than 500 characters');
 });
 
 test('parseExportsFile reads back what renderKernelExports wrote', () => {

@@ -9,12 +9,19 @@ export const KERNEL_HEADER = [
   '# Do not edit; changes here are lost. Exports in other files are never touched by netroot.',
 ];
 
+/** Clients per physical line: the images export lists every node address (10,000 of them), and
+ * exportfs reads one entry over `\`-continued lines. */
+export const CLIENTS_PER_LINE = 8;
+
 export function renderKernelExports(table: ExportTable): string {
   const lines = [...KERNEL_HEADER];
   for (const e of table.entries) {
     const label = e.kind === 'images' ? 'images (read-only root trees)' : `state of ${e.fqdn ?? '?'}`;
     lines.push(`# ${label}`);
-    lines.push(`${e.path} ${e.clients.map((c) => `${c.host}(${c.options.join(',')})`).join(' ')}`);
+    const items = e.clients.map((c) => `${c.host}(${c.options.join(',')})`);
+    const rows: string[] = [];
+    for (let i = 0; i < items.length; i += CLIENTS_PER_LINE) rows.push(items.slice(i, i + CLIENTS_PER_LINE).join(' '));
+    lines.push(`${e.path} ${rows.join(' \\\n\t')}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -40,20 +47,24 @@ function normalise(p: string): string {
 
 /** Splits a line on whitespace outside double quotes and outside (...) option lists. */
 function tokens(line: string): string[] {
+  // Slices rather than one character at a time: netroot's own file holds a line of 10,000
+  // clients, read back at every health check.
   const out: string[] = [];
-  let cur = '';
+  let start = -1;
   let quote = false;
   let depth = 0;
-  for (const ch of line) {
-    if (ch === '"') quote = !quote;
-    else if (!quote && ch === '(') depth++;
-    else if (!quote && ch === ')') depth = Math.max(0, depth - 1);
-    if (!quote && depth === 0 && /\s/.test(ch)) {
-      if (cur) out.push(cur);
-      cur = '';
-    } else cur += ch;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 34) quote = !quote; // "
+    else if (!quote && c === 40) depth++; // (
+    else if (!quote && c === 41) depth = Math.max(0, depth - 1); // )
+    const space = c === 32 || (c >= 9 && c <= 13) || (c > 127 && /\s/.test(line[i]!));
+    if (!quote && depth === 0 && space) {
+      if (start >= 0) out.push(line.slice(start, i));
+      start = -1;
+    } else if (start < 0) start = i;
   }
-  if (cur) out.push(cur);
+  if (start >= 0) out.push(line.slice(start));
   return out;
 }
 
@@ -67,8 +78,14 @@ export function parseExportsFile(text: string): ParsedExport[] {
   const raw = text.split('\n');
   for (let i = 0; i < raw.length; i++) {
     const start = i;
-    let line = raw[i]!;
-    while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i]!;
+    // Parts joined once: netroot's images line continues over 1,250 lines for 10,000 nodes, and
+    // growing one string line by line copies it as many times.
+    const parts = [raw[i]!];
+    while (parts[parts.length - 1]!.endsWith('\\') && i + 1 < raw.length) {
+      parts[parts.length - 1] = parts[parts.length - 1]!.slice(0, -1);
+      parts.push(raw[++i]!);
+    }
+    const line = parts.join(' ');
     const hash = line.indexOf('#');
     const body = (hash >= 0 ? line.slice(0, hash) : line).trim();
     if (!body) continue;

@@ -11,7 +11,7 @@ import { readFileOrNull, removeStaleTemps, restoreFile, writeFileAtomic } from '
 import { findConflicts, readForeignExports, type ForeignExports } from './conflicts.js';
 import { parseEtab, parseExportsFile, renderKernelExports } from './kernel-format.js';
 import { checkExportPaths } from './paths.js';
-import { flattenTable } from './table.js';
+import { exportPairs, flattenTable } from './table.js';
 import type { ApplyResult, ExportConflict, ExportTable, NfsBackend } from './types.js';
 
 export interface KernelBackendOptions {
@@ -58,6 +58,10 @@ export class KernelNfsBackend implements NfsBackend {
 
   readCurrent(): Promise<string | null> {
     return readFileOrNull(this.filePath);
+  }
+
+  async readExported(): Promise<Set<string>> {
+    return exportPairs(parseExportsFile((await this.readCurrent()) ?? ''));
   }
 
   async conflicts(table: ExportTable): Promise<ExportConflict[]> {

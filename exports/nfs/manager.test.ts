@@ -21,6 +21,9 @@ class FakeBackend implements NfsBackend {
   async readCurrent() {
     return this.file;
   }
+  async readExported() {
+    return new Set<string>();
+  }
   async apply(t: ExportTable): Promise<ApplyResult> {
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
@@ -35,7 +38,7 @@ class FakeBackend implements NfsBackend {
 }
 
 function registry() {
-  const input: ExportInput = { imagesDir: '/d/images', stateDir: '/d/state', nodeNetworks: ['10.0.0.0/16'], nodes: [] };
+  const input: ExportInput = { imagesDir: '/d/images', stateDir: '/d/state', rootExport: 'networks', nodeNetworks: ['10.0.0.0/16'], nodes: [] };
   return { input, get: async () => structuredClone(input) };
 }
 

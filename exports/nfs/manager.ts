@@ -148,6 +148,16 @@ export class ExportManager {
     };
   }
 
+  /** The last apply's result without rendering anything (health checks). */
+  lastResult(): ApplyResult | null {
+    return this.last;
+  }
+
+  /** An apply is scheduled or running. */
+  isPending(): boolean {
+    return this.timer !== null || this.running > 0;
+  }
+
   /** Resolves once nothing is scheduled or running (tests, orderly shutdown). */
   async whenIdle(): Promise<void> {
     while (this.timer !== null || this.running > 0) {

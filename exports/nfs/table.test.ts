@@ -15,14 +15,28 @@ function throwsField(fn: () => unknown, field: string) {
   assert.throws(fn, (e: unknown) => e instanceof ExportInputError && e.field === field && e.message.startsWith(`${field}:`));
 }
 
-test('images tree read-only to the node networks, sorted, with the default options', () => {
+test('by default the images tree goes read-only to every registered node address and nothing else', () => {
   const t = buildExportTable(SAMPLE_INPUT);
   const img = t.entries[0]!;
   assert.equal(img.kind, 'images');
   assert.equal(img.path, '/var/lib/netroot/images');
-  assert.deepEqual(img.clients.map((c) => c.host), ['10.10.0.0/24', '10.20.0.0/16']);
+  // Disabled (node03) and local-state (disk01) nodes too: disabling stops boots, not a running root.
+  assert.deepEqual(img.clients.map((c) => c.host), ['10.10.0.11', '10.10.0.12', '10.10.0.13', '10.20.0.21']);
   assert.deepEqual(img.clients[0]!.options, ['ro', 'no_root_squash', 'async', 'no_subtree_check']);
   assert.equal(img.clients[0]!.access, 'ro');
+  assert.ok(!img.clients.some((c) => c.host.includes('/')), 'no network in the default root export');
+});
+
+test('root exported to whole node networks only as an explicit setting, sorted', () => {
+  const img = buildExportTable({ ...SAMPLE_INPUT, rootExport: 'networks' }).entries[0]!;
+  assert.deepEqual(img.clients.map((c) => c.host), ['10.10.0.0/24', '10.20.0.0/16']);
+  throwsField(() => buildExportTable({ ...SAMPLE_INPUT, rootExport: 'everyone' as never }), 'rootExport');
+});
+
+test('the root export follows the registry: addresses in numeric order, none without nodes', () => {
+  const t = buildExportTable(input([node('b.x', '10.0.0.10'), node('a.x', '10.0.0.9'), node('c.x', '9.0.0.1')]));
+  assert.deepEqual(t.entries[0]!.clients.map((c) => c.host), ['9.0.0.1', '10.0.0.9', '10.0.0.10']);
+  assert.deepEqual(buildExportTable(input([])).entries, []);
 });
 
 test('each enabled nfs-mode node gets its own state dir, rw to its address only', () => {
@@ -32,13 +46,14 @@ test('each enabled nfs-mode node gets its own state dir, rw to its address only'
   assert.deepEqual(state[0]!.clients, [{ host: '10.10.0.11', access: 'rw', options: ['rw', 'no_root_squash', 'sync', 'no_subtree_check'] }]);
 });
 
-test('disabled nodes and local-disk nodes get no state export', () => {
+test('disabled nodes and local-disk nodes get no state export (but keep their root)', () => {
   const t = buildExportTable(input([node('a.x', '10.0.0.1', { enabled: false }), node('b.x', '10.0.0.2', { stateMode: 'local' })]));
   assert.deepEqual(t.entries.map((e) => e.kind), ['images']);
+  assert.deepEqual(t.entries[0]!.clients.map((c) => c.host), ['10.0.0.1', '10.0.0.2']);
 });
 
 test('configurable options; exactly one of ro/rw', () => {
-  const t = buildExportTable(input([], { rootOptions: ['ro', 'root_squash', 'sync'] }));
+  const t = buildExportTable(input([], { rootOptions: ['ro', 'root_squash', 'sync'], rootExport: 'networks' }));
   assert.deepEqual(t.entries[0]!.clients[0]!.options, ['ro', 'root_squash', 'sync']);
   throwsField(() => buildExportTable(input([], { rootOptions: ['ro', 'rw'] })), 'rootOptions');
   throwsField(() => buildExportTable(input([], { stateOptions: ['sync'] })), 'stateOptions');
@@ -76,8 +91,8 @@ test('the table does not depend on input order', () => {
 });
 
 test('diffTables: added, removed and changed pairs', () => {
-  const a = buildExportTable(input([node('a.x', '10.0.0.1'), node('b.x', '10.0.0.2')]));
-  const b = buildExportTable(input([node('a.x', '10.0.0.9'), node('c.x', '10.0.0.3')], { rootOptions: ['ro', 'sync'] }));
+  const a = buildExportTable(input([node('a.x', '10.0.0.1'), node('b.x', '10.0.0.2')], { rootExport: 'networks' }));
+  const b = buildExportTable(input([node('a.x', '10.0.0.9'), node('c.x', '10.0.0.3')], { rootOptions: ['ro', 'sync'], rootExport: 'networks' }));
   const d = diffTables(a, b);
   assert.deepEqual(d.added, ['/srv/state/a.x 10.0.0.9', '/srv/state/c.x 10.0.0.3']);
   assert.deepEqual(d.removed, ['/srv/state/a.x 10.0.0.1', '/srv/state/b.x 10.0.0.2']);

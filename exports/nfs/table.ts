@@ -1,7 +1,14 @@
 /**
  * The export table, rendered from the registry by a pure function (seed: "Setup nfs server"):
- * the images tree read-only to the node networks, and each diskless node's `state/<fqdn>`
- * read-write to that node's address only, so no node can mount another's state.
+ * the images tree read-only to every registered node's address (or, as an explicit setting, to
+ * whole node networks), and each diskless node's `state/<fqdn>` read-write to that node's address
+ * only, so no node can mount another's state.
+ *
+ * Why the whole images tree per node address, not each version to the nodes that may boot it: a
+ * node keeps running the version it booted after a publish, rollback or unpin, and only the
+ * version it runs (not the one it would boot next) must stay mountable; the table does not know
+ * that. Every registered node may read every image, which it could anyway by registering with
+ * another image; an unregistered host on the node network gets nothing.
  */
 import { ExportInputError } from './errors.js';
 import type { ExportEntry, ExportInput, ExportTable } from './types.js';
@@ -14,10 +21,12 @@ export const DEFAULT_ROOT_OPTIONS: readonly string[] = ['ro', 'no_root_squash', 
 /** sync for state: a node's logs and state must survive a server crash once acknowledged. */
 export const DEFAULT_STATE_OPTIONS: readonly string[] = ['rw', 'no_root_squash', 'sync', 'no_subtree_check'];
 
-function compareNetworks(a: string, b: string): number {
-  const [ai, ap] = networkSortKey(a);
-  const [bi, bp] = networkSortKey(b);
-  return ai - bi || ap - bp;
+/** Addresses/CIDRs in numeric order, each key computed once (10,000 node addresses). */
+function sortNetworks(list: readonly string[]): string[] {
+  return list
+    .map((n) => ({ n, k: networkSortKey(n) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1])
+    .map((x) => x.n);
 }
 
 /** Throws ExportInputError naming the field for anything that would break or widen the exports. */
@@ -32,7 +41,10 @@ export function buildExportTable(input: ExportInput): ExportTable {
   const root = validateOptions(input.rootOptions ?? DEFAULT_ROOT_OPTIONS, 'rootOptions');
   const state = validateOptions(input.stateOptions ?? DEFAULT_STATE_OPTIONS, 'stateOptions');
   if (!Array.isArray(input.nodeNetworks)) throw new ExportInputError('nodeNetworks', 'not a list');
-  const networks = [...new Set(input.nodeNetworks.map((n, i) => validateNetwork(n, `nodeNetworks[${i}]`)))].sort(compareNetworks);
+  const networks = sortNetworks([...new Set(input.nodeNetworks.map((n, i) => validateNetwork(n, `nodeNetworks[${i}]`)))]);
+
+  const rootExport = input.rootExport ?? 'nodes';
+  if (rootExport !== 'nodes' && rootExport !== 'networks') throw new ExportInputError('rootExport', `must be 'nodes' or 'networks', got ${JSON.stringify(rootExport)}`);
 
   const byIp = new Map<string, string>();
   const byFqdn = new Set<string>();
@@ -59,22 +71,37 @@ export function buildExportTable(input: ExportInput): ExportTable {
   }
   stateEntries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
+  // Disabled and local-state nodes included: disabling stops new boots, not a running root.
+  const rootClients = rootExport === 'networks' ? networks : sortNetworks([...byIp.keys()]);
   const entries: ExportEntry[] = [];
-  if (networks.length > 0) {
+  // No client, no line: an exports(5) line without clients is exported to the world.
+  if (rootClients.length > 0) {
     entries.push({
       kind: 'images',
       path: imagesDir,
-      clients: networks.map((host) => ({ host, access: root.access, options: root.options })),
+      clients: rootClients.map((host) => ({ host, access: root.access, options: root.options })),
     });
   }
   entries.push(...stateEntries);
   return { entries };
 }
 
+/** The key of one (path, client) pair: what the reconciler, diffs and readback compare. */
+export function pairKey(path: string, host: string): string {
+  return `${path} ${host}`;
+}
+
 /** One (path, client) pair per line, the unit both diffs and readback compare. */
 export function flattenTable(table: ExportTable): Map<string, string> {
   const out = new Map<string, string>();
-  for (const e of table.entries) for (const c of e.clients) out.set(`${e.path} ${c.host}`, c.options.join(','));
+  for (const e of table.entries) for (const c of e.clients) out.set(pairKey(e.path, c.host), c.options.join(','));
+  return out;
+}
+
+/** The pairs of exports read back from a file (either backend's parser output). */
+export function exportPairs(entries: readonly { path: string; clients: readonly { host: string }[] }[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of entries) for (const c of e.clients) out.add(pairKey(e.path, c.host));
   return out;
 }
 

@@ -4,6 +4,9 @@
  * own disk partitions labelled stateless-rw / stateless-state (then it gets no state export). */
 export type StateMode = 'nfs' | 'local';
 
+/** The images tree's clients: registered node addresses, or whole networks. */
+export type RootExport = 'nodes' | 'networks';
+
 export interface ExportNode {
   /** Lowercase FQDN; names the state directory `state/<fqdn>`. */
   fqdn: string;
@@ -19,7 +22,11 @@ export interface ExportInput {
   imagesDir: string;
   /** Absolute path of the state tree (`<data>/state`); each node gets `stateDir/<fqdn>`. */
   stateDir: string;
-  /** CIDRs (or single addresses) of the node networks that may mount the images tree. */
+  /** Who may mount the images tree (read-only roots, /etc/shadow included): "nodes" (default),
+   * every registered node's address and nothing else; "networks", everything in nodeNetworks. */
+  rootExport?: RootExport;
+  /** CIDRs (or single addresses) of the node networks that may mount the images tree when
+   * rootExport is "networks". */
   nodeNetworks: string[];
   /** exports(5) options of the images export; default ro,no_root_squash,async,no_subtree_check. */
   rootOptions?: string[];
@@ -85,5 +92,7 @@ export interface NfsBackend {
   render(table: ExportTable): Promise<string>;
   /** The file's current content, or null when it does not exist. */
   readCurrent(): Promise<string | null>;
+  /** `path host` pairs the file netroot owns exports now (see exportPairs). */
+  readExported(): Promise<Set<string>>;
   apply(table: ExportTable): Promise<ApplyResult>;
 }

@@ -67,6 +67,8 @@ test('FQDNs and statetab paths that would escape are refused, naming the field',
     for (const bad of ['..', '../x', 'a/b', '.archive', 'a b', '']) await rejectsCode(s.create(bad), 'STATE_INPUT', 'fqdn');
     await rejectsCode(s.create('a.lab', { statetabPaths: ['/var/../../etc'] }), 'STATE_INPUT', 'statetabPaths[0]');
     await rejectsCode(s.create('a.lab', { statetabPaths: ['var/log'] }), 'STATE_INPUT', 'statetabPaths[0]');
+    assert.equal(await s.exists('a.lab'), false, 'a refused create leaves nothing behind');
+    await s.create('a.lab');
     await rejectsCode(s.rename('a.lab', '../b'), 'STATE_INPUT', 'newFqdn');
     await rejectsCode(s.restore('../../etc-20261126T153300Z'), 'STATE_INPUT', 'archiveName');
   });
@@ -121,5 +123,51 @@ test('usage counts bytes below the state dir, hard links once, symlinks not foll
     assert.equal(u.files, 5); // a.lab, var, log, messages, link
     assert.ok(u.allocatedBytes >= 10_000);
     await rejectsCode(s.usage('none.lab'), 'STATE_NOT_FOUND', 'fqdn');
+  });
+});
+
+test('list: one entry per name below the state dir, symlinks and files as "other", .archive left out', async () => {
+  await withDirs(async (s, dir) => {
+    await s.create('a.lab', { statetabPaths: ['/var/log'] });
+    await s.create('b.lab');
+    await s.archive('b.lab');
+    await symlink(join(dir, 'state/a.lab'), join(dir, 'state/l.lab'));
+    await writeFile(join(dir, 'state/f.lab'), 'x');
+    assert.deepEqual([...(await s.list())].sort(), [['a.lab', 'dir'], ['f.lab', 'other'], ['l.lab', 'other']]);
+  });
+});
+
+test('rename with replaceEmpty: an empty skeleton at the new name gives way, a target with data never does', async () => {
+  await withDirs(async (s, dir) => {
+    await s.create('a.lab');
+    await writeFile(join(dir, 'state/a.lab/keep'), 'x');
+    await s.create('b.lab', { statetabPaths: ['/var/log', '/var/lib/x'] });
+    await rejectsCode(s.rename('a.lab', 'b.lab'), 'STATE_EXISTS', 'newFqdn');
+    const r = await s.rename('a.lab', 'b.lab', { replaceEmpty: true });
+    assert.equal(r.replaced, true);
+    assert.equal(await readFile(join(dir, 'state/b.lab/keep'), 'utf8'), 'x');
+    assert.equal(await s.exists('a.lab'), false);
+    // b.lab now holds a file: moving c.lab onto it is refused and nothing is removed.
+    await s.create('c.lab');
+    await rejectsCode(s.rename('c.lab', 'b.lab', { replaceEmpty: true }), 'STATE_EXISTS', 'newFqdn');
+    assert.equal(await readFile(join(dir, 'state/b.lab/keep'), 'utf8'), 'x');
+    // A symlink inside the target is data too (and is never followed).
+    await s.create('d.lab');
+    await symlink('/etc', join(dir, 'state/d.lab/link'));
+    await rejectsCode(s.rename('c.lab', 'd.lab', { replaceEmpty: true }), 'STATE_EXISTS', 'newFqdn');
+    assert.ok((await lstat(join(dir, 'state/d.lab/link'))).isSymbolicLink());
+  });
+});
+
+test('a new directory appears complete or not at all: built under a temp name; dead writers\' temps are removed', async () => {
+  await withDirs(async (s, dir) => {
+    await s.create('a.lab', { statetabPaths: ['/var/log'] });
+    assert.deepEqual(await readdir(join(dir, 'state')), ['a.lab']);
+    // What a kill -9 between mkdir and rename leaves: a temp of a process that is gone.
+    await mkdir(join(dir, 'state/.new.b.lab.999999999.0badf00d/var'), { recursive: true });
+    await mkdir(join(dir, `state/.new.c.lab.${process.pid}.0badf00d`));
+    assert.deepEqual([...(await s.list()).keys()], ['a.lab']);
+    assert.deepEqual(await s.removeStaleTemps(), ['.new.b.lab.999999999.0badf00d']);
+    assert.deepEqual((await readdir(join(dir, 'state'))).sort(), [`.new.c.lab.${process.pid}.0badf00d`, 'a.lab']);
   });
 });

@@ -5,16 +5,28 @@
  * and restorable from there. Every path is one validated FQDN component below the state dir's
  * realpath, and no operation follows a symlink a node may have planted.
  */
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, chown, copyFile, lstat, mkdir, readdir, realpath, rename } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readdir, realpath, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ExportInputError } from '../nfs/errors.js';
 import { validateExportPath, validateFqdn } from '../nfs/validate.js';
 import { archiveName, parseArchiveName, type ArchiveName } from './archive-name.js';
 import { StateDirError } from './errors.js';
-import { mkdirBelow, usageOf, type Usage } from './walk.js';
+import { emptyDirsBottomUp, mkdirBelow, usageOf, type Usage } from './walk.js';
 
 export const ARCHIVE_DIR = '.archive';
+/** Directories being created: `.new.<fqdn>.<pid>.<random>`, renamed to `<fqdn>` when complete. */
+const TEMP_PREFIX = '.new.';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface StateDirsOptions {
   /** Absolute path of the state tree (`<data>/state`). */
@@ -46,6 +58,16 @@ export interface CreateResult {
   precreated: string[];
   copied: string[];
   skipped: string[];
+}
+
+/** What sits at `state/<name>`: a plain directory, or something else (file, symlink, device). */
+export type StateEntryKind = 'dir' | 'other';
+
+export interface RenameOptions {
+  /** A target holding nothing but empty directories (a skeleton made for the new name before
+   * the rename ran) gives way instead of failing: it holds no data, and the node's state is in
+   * the old directory. */
+  replaceEmpty?: boolean;
 }
 
 export interface ArchivedDir extends ArchiveName {
@@ -115,14 +137,40 @@ export class StateDirectories {
     return join(this.stateDir, checkFqdn(fqdn, 'fqdn'));
   }
 
+  /**
+   * Makes `state/<fqdn>` with its statetab paths. A new directory is built under a temporary
+   * dot-name and renamed into place, so a kill -9 never leaves a half-seeded directory that looks
+   * done: it is complete or absent (a leftover temp is removed by removeStaleTemps). An existing
+   * directory gets the statetab paths it lacks, in place.
+   */
   async create(fqdn: string, opts: CreateStateOptions = {}): Promise<CreateResult> {
     const root = await this.root();
     const dir = join(root, checkFqdn(fqdn, 'fqdn'));
     const mode = opts.mode ?? this.mode;
     const uid = opts.uid ?? this.uid;
     const gid = opts.gid ?? this.gid;
-    const created = await mkdirBelow(root, [fqdn], mode, uid, gid, 'fqdn');
-    const out: CreateResult = { path: dir, created, precreated: [], copied: [], skipped: [] };
+    const st = await lstatOrNull(dir);
+    if (st && (st.isSymbolicLink() || !st.isDirectory())) throw new StateDirError('STATE_UNSAFE', 'fqdn', `${dir} exists and is not a plain directory`);
+    if (!st) {
+      const tmpName = `${TEMP_PREFIX}${fqdn}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      const tmp = join(root, tmpName);
+      await mkdirBelow(root, [tmpName], mode, uid, gid, 'fqdn');
+      try {
+        const seeded = await this.seed(tmp, opts, mode, uid, gid);
+        await rename(tmp, dir);
+        return { path: dir, created: true, ...seeded };
+      } catch (e) {
+        await rm(tmp, { recursive: true, force: true });
+        // Made meanwhile by someone else (rename does not replace a non-empty directory): seed it.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      }
+    }
+    return { path: dir, created: false, ...(await this.seed(dir, opts, mode, uid, gid)) };
+  }
+
+  private async seed(dir: string, opts: CreateStateOptions, mode: number, uid?: number, gid?: number): Promise<Omit<CreateResult, 'path' | 'created'>> {
+    const out = { precreated: [] as string[], copied: [] as string[], skipped: [] as string[] };
     for (const [i, p] of (opts.statetabPaths ?? []).entries()) {
       const parts = statetabParts(p, `statetabPaths[${i}]`);
       const src = opts.imageRoot ? await lstatOrNull(join(opts.imageRoot, ...parts)) : null;
@@ -147,17 +195,52 @@ export class StateDirectories {
     return out;
   }
 
+  /** Removes the temporary directories of creates whose process died (kill -9 mid-create);
+   * returns their names. They were never exported: a dot-name is no FQDN. */
+  async removeStaleTemps(): Promise<string[]> {
+    const root = await this.root();
+    const stale = (await readdir(root)).filter((n) => {
+      if (!n.startsWith(TEMP_PREFIX)) return false;
+      const pid = Number(n.split('.').at(-2));
+      return !Number.isInteger(pid) || pid <= 0 || (pid !== process.pid && !alive(pid));
+    });
+    for (const n of stale) await rm(join(root, n), { recursive: true, force: true });
+    return stale;
+  }
+
   async exists(fqdn: string): Promise<boolean> {
     const st = await lstatOrNull(join(await this.root(), checkFqdn(fqdn, 'fqdn')));
     return st !== null && st.isDirectory() && !st.isSymbolicLink();
   }
 
-  /** Follows an FQDN change; the new name must be free. */
-  async rename(oldFqdn: string, newFqdn: string): Promise<{ from: string; to: string }> {
+  /** Every entry directly below the state dir except dot-names (`.archive`), with its kind.
+   * One readdir, so the reconciler can compare thousands of nodes without a stat each. */
+  async list(): Promise<Map<string, StateEntryKind>> {
+    const out = new Map<string, StateEntryKind>();
+    for (const d of await readdir(await this.root(), { withFileTypes: true })) {
+      if (d.name.startsWith('.')) continue;
+      // d_type describes the entry itself: a symlink to a directory is 'other'.
+      out.set(d.name, d.isDirectory() ? 'dir' : 'other');
+    }
+    return out;
+  }
+
+  /** Follows an FQDN change; the new name must be free (or, with replaceEmpty, hold no data). */
+  async rename(oldFqdn: string, newFqdn: string, opts: RenameOptions = {}): Promise<{ from: string; to: string; replaced: boolean }> {
     const from = await this.nodeDir(oldFqdn, 'oldFqdn', true);
+    let replaced = false;
+    if (opts.replaceEmpty && (await this.exists(newFqdn))) {
+      const target = join(await this.root(), checkFqdn(newFqdn, 'newFqdn'));
+      const dirs = await emptyDirsBottomUp(target);
+      if (dirs) {
+        // rmdir fails on anything written meanwhile, so data is never removed.
+        for (const d of dirs) await rmdir(d);
+        replaced = true;
+      }
+    }
     const to = await this.nodeDir(newFqdn, 'newFqdn', false);
     await rename(from, to);
-    return { from, to };
+    return { from, to, replaced };
   }
 
   /** Moves a deleted node's state to `.archive/<fqdn>-<timestamp>`; nothing is ever deleted. */

@@ -65,3 +65,20 @@ export async function mkdirBelow(base: string, rel: string[], mode: number, uid?
   }
   return created;
 }
+
+/**
+ * The directories of a tree that holds nothing but directories, deepest first (ready for rmdir),
+ * or null as soon as anything else (a file, a symlink) is found. Symlinks are not followed.
+ */
+export async function emptyDirsBottomUp(dir: string): Promise<string[] | null> {
+  const st = await lstat(dir);
+  if (!st.isDirectory()) return null;
+  const out: string[] = [];
+  for (const n of await readdir(dir)) {
+    const below = await emptyDirsBottomUp(join(dir, n));
+    if (!below) return null;
+    out.push(...below);
+  }
+  out.push(dir);
+  return out;
+}

@@ -12,6 +12,7 @@ import { serve } from './serve.js';
 import { backupCommand, localTokenCreate } from './local.js';
 import { install } from '../install/install.js';
 import { goldenCommand, imageCommand, jobCommand } from './images.js';
+import { exportsCommand } from './exports.js';
 import { fileURLToPath } from 'node:url';
 
 /** bin/netroot.js of this installation (the unit's ExecStart). */
@@ -39,6 +40,9 @@ usage: netroot <command> [options]
   node import <file.json|file.csv|->    all or nothing
   node events <mac|fqdn> [--limit N]
   discovered list
+  exports [show]                        export table, last apply, what each node lacks
+  exports apply [--dry-run]             apply the export table now (or show the diff)
+  exports reconcile                     create missing state dirs, apply, report what is left
   ssh key                               netroot's public key, to authorise on golden hosts
   golden list | add NAME --address A [--port P] [--user U] [--source PATH]
   golden pin NAME --fingerprint SHA256:... | rekey NAME | rm NAME
@@ -184,6 +188,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = {}, io?: Par
       const k = await api.call<{ publicKey: string; fingerprint: string }>('GET', '/ssh/key');
       show(k, () => `${k.publicKey}\n`);
       return 0;
+    }
+    if (cmd === 'exports') {
+      if (sub !== undefined && !['show', 'apply', 'reconcile'].includes(sub)) throw new UsageError(`unknown command: exports ${sub}`);
+      return await exportsCommand({ api, json: !!v.json, out }, sub, v);
     }
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'status': {

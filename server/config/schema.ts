@@ -45,7 +45,13 @@ const octalMode = z.string().regex(/^0?[0-7]{3,4}$/, { message: 'an octal mode s
 const nfsSchema = z.strictObject({
   /** none: netroot renders nothing (another tool serves NFS); kernel: exports.d + exportfs; ganesha: EXPORT blocks + reload. */
   backend: z.enum(['none', 'kernel', 'ganesha']).default('none'),
-  /** Networks the read-only images tree is exported to; default: the DHCP subnets. */
+  /**
+   * Who may mount the images tree (every version's root, /etc/shadow included): "nodes", the
+   * address of every registered node and nothing else, kept in step with the registry; "networks",
+   * every host of nodeNetworks (any machine plugged into the node network).
+   */
+  rootExport: z.enum(['nodes', 'networks']).default('nodes'),
+  /** Networks the images tree is exported to when rootExport is "networks"; default: the DHCP subnets. */
   nodeNetworks: z.array(z.string()).default([]),
   rootOptions: z.array(z.string()).optional(),
   stateOptions: z.array(z.string()).optional(),
@@ -54,6 +60,8 @@ const nfsSchema = z.strictObject({
     exportsFile: z.string().default('/etc/exports.d/netroot.exports'),
     etcExports: z.string().default('/etc/exports'),
     etab: z.string().default('/var/lib/nfs/etab'),
+    /** exportfs to run (a path, or a name looked up in PATH). */
+    exportfs: z.string().min(1).default('exportfs'),
   }).prefault({}),
   ganesha: z.strictObject({
     exportsFile: z.string().default('/etc/ganesha/netroot.conf'),

@@ -34,7 +34,10 @@ export function exampleConfig(o: { dataDir: string; nfsBackend: 'kernel' | 'gane
   // NFS exports: "kernel" (exports.d + exportfs), "ganesha" (EXPORT blocks + reload) or "none".
   "nfs": {
     "backend": "${o.nfsBackend}",
-    // Networks allowed to mount the read-only images; default: the DHCP subnets.
+    // Who may mount the read-only images (every root, /etc/shadow included): "nodes" = each
+    // registered node's address only, kept in step with the registry; "networks" = any host in
+    // nodeNetworks (default: the DHCP subnets), e.g. for nodes whose address DHCP does not fix.
+    "rootExport": "nodes",
     "nodeNetworks": []
   },
 

@@ -1,13 +1,16 @@
 /**
  * The NFS side in the service: the export table rendered from the registry (kernel nfsd or
- * Ganesha backend), applied on every registry change (debounced), and one state directory per
- * node FQDN that follows the node (created, renamed, archived on delete, restorable).
+ * Ganesha backend) and one state directory per node FQDN that follows the node (created, renamed,
+ * archived on delete, restorable). A reconciler keeps both equal to the registry: at start, after
+ * registry changes (debounced) and on demand, so a crash mid-import or a directory removed by hand
+ * is repaired, and reported (health degraded, per node) until it is.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { ExportManager, GaneshaBackend, KernelNfsBackend, type ApplyResult, type ExportInput, type NfsBackend } from '../../exports/nfs/index.js';
 import { StateDirectories } from '../../exports/state/index.js';
+import { Reconciler, type ReconcileCheck, type ReconcileReport } from '../../exports/reconcile/index.js';
 import type { Config } from '../config/schema.js';
 import type { Health } from '../health.js';
 import type { Metrics } from '../metrics.js';
@@ -20,16 +23,19 @@ import { fqdnField } from '../registry/fields.js';
 export interface NfsPart {
   manager: ExportManager | null;
   state: StateDirectories;
+  reconciler: Reconciler;
   routes: RouteDef[];
   start(): Promise<void>;
-  /** Something the table depends on changed outside the registry (an image published). */
+  /** Something the NFS side depends on changed outside the registry (an image published). */
   schedule(): void;
   close(): Promise<void>;
 }
 
 function backendFor(c: Config): NfsBackend | null {
   const n = c.nfs;
-  if (n.backend === 'kernel') return new KernelNfsBackend({ filePath: n.kernel.exportsFile, etcExportsPath: n.kernel.etcExports, etabPath: n.kernel.etab });
+  if (n.backend === 'kernel') {
+    return new KernelNfsBackend({ filePath: n.kernel.exportsFile, etcExportsPath: n.kernel.etcExports, etabPath: n.kernel.etab, exportfs: n.kernel.exportfs });
+  }
   if (n.backend === 'ganesha')
     return new GaneshaBackend({ filePath: n.ganesha.exportsFile, pidFile: n.ganesha.pidFile, logPath: n.ganesha.logPath, mainConfigPath: n.ganesha.mainConfig });
   return null;
@@ -48,6 +54,7 @@ export function createNfs(
   const input = async (): Promise<ExportInput> => ({
     imagesDir,
     stateDir,
+    rootExport: config.nfs.rootExport,
     nodeNetworks,
     ...(config.nfs.rootOptions ? { rootOptions: config.nfs.rootOptions } : {}),
     ...(config.nfs.stateOptions ? { stateOptions: config.nfs.stateOptions } : {}),
@@ -80,53 +87,72 @@ export function createNfs(
     return { statetabPaths: ['/var/log', ...statetab], ...(version ? { imageRoot: join(imagesDir, image.name, version, 'root') } : {}) };
   }
 
-  async function ensureState(n: NodeRecord): Promise<void> {
-    if (n.stateMode !== 'nfs') return;
-    try {
-      if (!(await state.exists(n.fqdn))) {
-        const r = await state.create(n.fqdn, await stateSeed(n));
-        log.info({ fqdn: n.fqdn, precreated: r.precreated }, 'nfs: state directory created');
-      }
-    } catch (err) {
-      log.error({ err, fqdn: n.fqdn }, 'nfs: could not create the state directory');
-    }
-  }
+  const reconciler = new Reconciler({
+    input,
+    state,
+    // Asked inside the lock just before creating: the registry as it is then decides.
+    async prepare(fqdn) {
+      const n = await deps.store.nodes.getByFqdn(fqdn);
+      return n && n.stateMode === 'nfs' ? stateSeed(n) : null;
+    },
+    apply: manager ? () => manager.applyNow() : null,
+    exported: backend ? () => backend.readExported() : null,
+    debounceMs: config.nfs.debounceMs,
+    logger: log,
+  });
 
   deps.registry.onChange(async (c) => {
     try {
-      if (c.type === 'created') await ensureState(c.node);
-      else if (c.type === 'imported') for (const n of c.nodes) await ensureState(n);
-      else if (c.type === 'updated') {
-        if (c.before.fqdn !== c.node.fqdn && (await state.exists(c.before.fqdn))) {
-          await state.rename(c.before.fqdn, c.node.fqdn);
-          log.info({ from: c.before.fqdn, to: c.node.fqdn }, 'nfs: state directory renamed');
+      if (c.type === 'created') {
+        // One directory: made before the request answers. An import's are made by the pass below.
+        const r = await reconciler.ensure(c.node.fqdn);
+        if (r?.created) log.info({ fqdn: c.node.fqdn, precreated: r.precreated }, 'nfs: state directory created');
+      } else if (c.type === 'updated') {
+        if (c.before.fqdn !== c.node.fqdn) {
+          await reconciler.exclusive(async () => {
+            if (!(await state.exists(c.before.fqdn))) return;
+            const r = await state.rename(c.before.fqdn, c.node.fqdn, { replaceEmpty: true });
+            log.info({ from: c.before.fqdn, to: c.node.fqdn, replacedEmpty: r.replaced }, 'nfs: state directory renamed');
+          });
         }
-        await ensureState(c.node);
+        await reconciler.ensure(c.node.fqdn);
       } else if (c.type === 'deleted') {
-        // Stop serving it first: Ganesha would otherwise keep exporting the moved directory.
-        if (manager) await manager.applyNow();
-        if (await state.exists(c.node.fqdn)) {
-          const a = await state.archive(c.node.fqdn);
-          log.info({ fqdn: c.node.fqdn, archive: a.name }, 'nfs: state directory archived');
-        }
-        return;
+        await reconciler.exclusive(async () => {
+          // Stop serving it first: Ganesha would otherwise keep exporting the moved directory.
+          if (manager) await manager.applyNow();
+          if (await state.exists(c.node.fqdn)) {
+            const a = await state.archive(c.node.fqdn);
+            log.info({ fqdn: c.node.fqdn, archive: a.name }, 'nfs: state directory archived');
+          }
+        });
       }
     } catch (err) {
-      log.error({ err, change: c.type }, 'nfs: state directory step failed');
+      log.error({ err, change: c.type }, 'nfs: state directory step failed; the reconciler reports it');
     }
-    manager?.schedule();
+    reconciler.schedule();
   });
 
+  const RECONCILE_HINT = 'POST /api/v1/exports/reconcile or `netroot exports reconcile`';
   deps.health.register('nfs', async () => {
-    if (!manager) return { status: 'off', detail: 'nfs.backend is "none"' };
-    const s = await manager.status();
-    const last = s.lastApply;
-    return {
-      status: s.inputError || (last && !last.ok) ? 'degraded' : 'ok',
-      backend: s.backend,
-      ...(s.inputError ? { detail: s.inputError } : last && !last.ok ? { detail: last.error ?? 'last apply failed' } : {}),
-      lastApply: last ? new Date(last.at).toISOString() : null,
+    const c = await reconciler.check();
+    const last = manager?.lastResult() ?? null;
+    const base = {
+      backend: config.nfs.backend,
+      missing: c.lacking.length,
+      orphans: c.orphans.length,
+      lastApply: last?.at ?? null,
+      lastReconcile: reconciler.status().last?.at ?? null,
     };
+    if (c.error) return { status: 'degraded', ...base, detail: c.error };
+    if (c.lacking.length) {
+      const first = c.lacking[0]!;
+      const what = manager ? 'a state directory or export' : 'a state directory';
+      return { status: 'degraded', ...base, detail: `${c.lacking.length} node(s) missing ${what} (first: ${first.fqdn}, ${first.reason}); ${RECONCILE_HINT}` };
+    }
+    if (last && !last.ok) return { status: 'degraded', ...base, detail: last.error ?? 'last apply failed' };
+    if (c.otherMissing.length) return { status: 'degraded', ...base, detail: `not exported yet: ${c.otherMissing.slice(0, 3).join(', ')}; ${RECONCILE_HINT}` };
+    if (!manager) return { status: 'off', ...base, detail: 'nfs.backend is "none"' };
+    return { status: 'ok', ...base };
   });
 
   const requireManager = () => {
@@ -134,19 +160,50 @@ export function createNfs(
     return manager;
   };
   const presentApply = (r: ApplyResult | null) => (r ? { ...r, at: new Date(r.at).toISOString() } : null);
+  // Lists are capped: after a crash during a 10,000-node import every node may lack something.
+  const CAP = 1000;
+  const presentCheck = (c: ReconcileCheck) => ({
+    ...c,
+    lacking: c.lacking.slice(0, CAP),
+    lackingTotal: c.lacking.length,
+    orphans: c.orphans.slice(0, CAP),
+    orphansTotal: c.orphans.length,
+  });
+  const presentReport = (r: ReconcileReport | null) => (r ? { ...r, ...presentCheck(r) } : null);
+  const reconcileStatus = async () => {
+    const st = reconciler.status();
+    return { running: st.running, pending: st.pending, now: presentCheck(await reconciler.check()), last: presentReport(st.last) };
+  };
 
   const routes: RouteDef[] = [
     route({
       method: 'get',
       path: '/exports',
       tag: 'exports',
-      summary: 'The export table rendered from the registry, and the last apply result',
+      summary: 'The export table rendered from the registry, the last apply, and the reconciler: what each node lacks now and the last pass',
       access: 'read',
-      responses: { 200: '{backend, filePath, rendered, inputError, lastApply, pending}' },
+      responses: { 200: '{backend, filePath, rendered, inputError, lastApply, pending, reconcile: {running, pending, now, last}}' },
       async handle() {
-        if (!manager) return { body: { backend: 'none', filePath: null, rendered: null, inputError: null, lastApply: null, pending: false } };
+        const reconcile = await reconcileStatus();
+        if (!manager) return { body: { backend: 'none', filePath: null, rendered: null, inputError: null, lastApply: null, pending: reconcile.pending, reconcile } };
         const s = await manager.status();
-        return { body: { backend: s.backend, filePath: s.filePath, rendered: s.rendered, inputError: s.inputError, lastApply: presentApply(s.lastApply), pending: s.pending } };
+        return {
+          body: {
+            backend: s.backend, filePath: s.filePath, rendered: s.rendered, inputError: s.inputError, lastApply: presentApply(s.lastApply),
+            pending: s.pending || reconcile.pending, reconcile,
+          },
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/exports/reconcile',
+      tag: 'exports',
+      summary: 'Compare registry, state directories and export table now: create what is missing, apply the table, report per node what is still lacking',
+      access: 'write',
+      responses: { 200: 'The pass: {ok, created, createFailed, apply, lacking (per node, with the reason), orphans, ...}' },
+      async handle() {
+        return { body: presentReport(await reconciler.run('demand')) };
       },
     }),
     route({
@@ -203,8 +260,8 @@ export function createNfs(
       responses: { 200: '{fqdn, path}', 404: 'No such archive', 409: 'A state directory exists for that FQDN' },
       async handle({ params, body }) {
         try {
-          const r = await state.restore(params.name, body?.fqdn);
-          manager?.schedule();
+          const r = await reconciler.exclusive(() => state.restore(params.name, body?.fqdn));
+          reconciler.schedule();
           return { body: r };
         } catch (e) {
           const code = (e as { code?: string }).code;
@@ -220,14 +277,16 @@ export function createNfs(
   return {
     manager,
     state,
+    reconciler,
     routes,
     async start() {
-      if (!manager) return;
-      const r = await manager.applyNow();
-      if (!r.ok) log.error({ error: r.error }, 'nfs: first export apply failed; fix and POST /api/v1/exports/apply');
+      // Not awaited: the service answers while the first pass repairs what a crash left; health
+      // says degraded until it is done.
+      void reconciler.run('start');
     },
-    schedule: () => manager?.schedule(),
+    schedule: () => reconciler.schedule(),
     async close() {
+      await reconciler.close();
       await manager?.close();
     },
   };

@@ -85,6 +85,21 @@ test('nobody can write the root image', async () => {
   assert.equal(await exists(join(lab.imagesDir, 'debian/1/root/etc/evil')), false);
 });
 
+test('an unregistered host on the node network cannot mount the root; with rootExport "networks" it can', async () => {
+  // B unregistered: the root goes to A alone.
+  const onlyA = await backend.apply(table(nodes().filter((n) => n.fqdn === NODE_A.fqdn)));
+  assert.equal(onlyA.ok, true, onlyA.error);
+  const b = await lab.nfs(lab.b, ['nfs-cat', lab.url(rootFile())]);
+  assert.notEqual(b.code, 0, b.out);
+  assert.equal((await lab.nfs(lab.a, ['nfs-cat', lab.url(rootFile())])).code, 0);
+  const wide = await backend.apply(buildExportTable({ imagesDir: lab.imagesDir, stateDir: lab.stateDir, rootExport: 'networks', nodeNetworks: ['10.53.0.0/16'], nodes: nodes().filter((n) => n.fqdn === NODE_A.fqdn) }));
+  assert.equal(wide.ok, true, wide.error);
+  const bWide = await lab.nfs(lab.b, ['nfs-cat', lab.url(rootFile())]);
+  assert.equal(bWide.code, 0, bWide.out);
+  const back = await backend.apply(table(nodes()));
+  assert.equal(back.ok, true, back.error);
+});
+
 test('a reload applies a change: disabling node B removes its state export, A keeps its own', async () => {
   const r = await backend.apply(table(nodes({ [NODE_B.fqdn]: { enabled: false } })));
   assert.equal(r.ok, true, r.error);

@@ -51,9 +51,21 @@ test('apply: exportfs takes the table and the etab reads back the same', async (
   assert.equal(r.ok, true, `${r.error} ${r.differences.join('; ')}`);
   const etab = await readFile(sb.etabPath, 'utf8');
   assert.match(etab, new RegExp(`${dir}/state/a\\.lab\\t10\\.53\\.1\\.5\\(rw,sync,.*no_root_squash`));
-  assert.match(etab, new RegExp(`${dir}/images\\t10\\.53\\.0\\.0/16\\(ro,async,`));
+  // The root goes to the registered addresses, not to the whole node network.
+  assert.match(etab, new RegExp(`${dir}/images\\t10\\.53\\.1\\.5\\(ro,async,`));
+  assert.match(etab, new RegExp(`${dir}/images\\t10\\.53\\.1\\.6\\(ro,async,`));
+  assert.doesNotMatch(etab, /10\.53\.0\.0\/16/);
   const v = await sb.run(['exportfs', '-v']);
   assert.match(v.stdout, /10\.53\.1\.6\(sync,.*rw,no_root_squash/);
+});
+
+test('the root to whole networks only when asked: rootExport "networks"', async () => {
+  const t = buildExportTable({ imagesDir: join(dir, 'images'), stateDir: join(dir, 'state'), rootExport: 'networks', nodeNetworks: ['10.53.0.0/16'], nodes: [node('a.lab', '10.53.1.5')] });
+  const r = await backend().apply(t);
+  assert.equal(r.ok, true, `${r.error} ${r.differences.join('; ')}`);
+  const etab = await readFile(sb.etabPath, 'utf8');
+  assert.match(etab, new RegExp(`${dir}/images\\t10\\.53\\.0\\.0/16\\(ro,async,`));
+  assert.doesNotMatch(etab, new RegExp(`${dir}/images\\t10\\.53\\.1\\.5\\(`));
 });
 
 test('removing a node removes its export from what exportfs serves', async () => {
@@ -62,6 +74,7 @@ test('removing a node removes its export from what exportfs serves', async () =>
   const etab = await readFile(sb.etabPath, 'utf8');
   assert.doesNotMatch(etab, /b\.lab/);
   assert.match(etab, /a\.lab/);
+  assert.doesNotMatch(etab, /10\.53\.1\.6/, 'nor its root export');
 });
 
 test('conflict: an /etc/exports entry for the same path is reported and left alone', async () => {

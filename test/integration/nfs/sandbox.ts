@@ -5,7 +5,7 @@
  * and /var/lib/nfs (etab, export-lock) is the sandbox's own directory. The backend is given the
  * sandbox paths directly; only the exportfs runner is wrapped.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand, type Runner } from '../../../exports/runner.js';
@@ -38,6 +38,9 @@ export interface ExportfsSandbox {
   runner: Runner;
   /** Runs a command in the sandbox (e.g. exportfs -v). */
   run(argv: string[]): ReturnType<Runner>;
+  /** An executable that runs exportfs in the sandbox with its arguments: for a whole `netroot
+   * serve` (config nfs.kernel.exportfs), which runs exportfs itself. */
+  exportfsWrapper: string;
   destroy(): Promise<void>;
 }
 
@@ -49,6 +52,10 @@ export async function createExportfsSandbox(): Promise<ExportfsSandbox> {
   await writeFile(join(root, 'exports'), '# sandbox /etc/exports\n');
   await writeFile(join(root, 'lib/etab'), '');
   const runner = sandboxRunner(root);
+  const exportfsWrapper = join(root, 'exportfs-sandbox');
+  // SCRIPT has no single quote and mkdtemp's root none either, so both quote safely.
+  await writeFile(exportfsWrapper, `#!/bin/sh\nexec unshare --mount --propagation private sh -c '${SCRIPT}' netroot-sandbox '${root}' exportfs "$@"\n`);
+  await chmod(exportfsWrapper, 0o755);
   return {
     root,
     filePath: join(root, 'exports.d/netroot.exports'),
@@ -56,6 +63,7 @@ export async function createExportfsSandbox(): Promise<ExportfsSandbox> {
     etabPath: join(root, 'lib/etab'),
     runner,
     run: (argv) => runner(argv),
+    exportfsWrapper,
     destroy: () => rm(root, { recursive: true, force: true }),
   };
 }

@@ -34,6 +34,7 @@ test('install into a temporary root: files, modes, idempotent, dry run changes n
     const loaded = loadConfig({ path: cfg, env: {} });
     assert.equal(loaded.config.dataDir, '/var/lib/netroot');
     assert.equal(loaded.config.nfs.backend, 'kernel');
+    assert.equal(loaded.config.nfs.rootExport, 'nodes', 'the root goes to registered node addresses only');
     assert.deepEqual(loaded.config.dhcp.interfaces, [], 'DHCP stays off until an interface is named');
 
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('"level": "info"', '"level": "debug"'));

@@ -82,13 +82,20 @@ test('renaming moves the state directory and its export; dry run then shows no c
 });
 
 test('deleting a node archives its state (never deletes it) and a restore brings it back', async () => {
+  const root = lab.url(join(lab.imagesDir, 'debian/1/root/etc'));
+  assert.equal((await lab.nfs(lab.b, ['nfs-ls', root])).code, 0, 'registered B reads the root');
   assert.equal((await nr.api('DELETE', `/nodes/${NODE_B.fqdn}`)).status, 200);
   await applied(NODE_B.fqdn, false);
   assert.ok(!existsSync(join(lab.stateDir, NODE_B.fqdn)));
+  // The root export follows the registry: B's address no longer mounts it.
+  assert.doesNotMatch((await nr.api('GET', '/exports')).body.rendered, /Clients = [^;]*10\.53\.1\.6/);
+  assert.notEqual((await lab.nfs(lab.b, ['nfs-ls', root])).code, 0, 'deleted B no longer reads the root');
   const arch = await nr.api('GET', '/state/archive');
   const item = arch.body.items.find((i: { fqdn: string }) => i.fqdn === NODE_B.fqdn);
   assert.ok(item, JSON.stringify(arch.body));
   assert.equal((await nr.api('POST', `/nodes`, { mac: '02:53:00:00:00:0b', fqdn: NODE_B.fqdn, ipv4: NODE_B.ipv4 })).status, 201);
+  await applied(NODE_B.fqdn);
+  assert.equal((await lab.nfs(lab.b, ['nfs-ls', root])).code, 0, 'registered again, B reads the root again');
   const clash = await nr.api('POST', `/state/archive/${item.name}/restore`);
   assert.equal(clash.status, 409, 'a fresh state dir exists for that FQDN');
   const other = await nr.api('POST', `/state/archive/${item.name}/restore`, { fqdn: 'b-old.lab.test' });
