@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, writeFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBootTftpHandler, macOfTftpPath } from './tftp-files.js';
@@ -56,6 +56,11 @@ test('boot TFTP handler: loaders, pxelinux.cfg, kernel/initrd by MAC, fallback, 
     assert.deepEqual(seen.map((d) => [d.mac, d.via]), [['52:54:00:99:99:99', 'tftp']]);
     assert.equal(await bytes(await h('pxelinux.cfg/default', client)), 'D');
     await assert.rejects(h('../etc/passwd', client), /Access violation/);
+    // A link planted in the version's tree (the golden host put it there) is refused, not followed.
+    await symlink('/etc/hostname', join(dir, 'evil'));
+    targets.set('52:54:00:12:34:57', fixtureTarget({ mac: '52:54:00:12:34:57', bootMode: 'pxelinux' }, { kernelPath: join(dir, 'evil'), initrdPath: join(dir, 'initrd') }));
+    await assert.rejects(h('boot/01-52-54-00-12-34-57/3/vmlinuz', client), /Access violation/);
+    assert.equal(await bytes(await h('boot/01-52-54-00-12-34-57/3/initrd.img', client)), 'INITRD');
   } finally {
     await rm(dir, { recursive: true });
   }

@@ -3,11 +3,14 @@
  * a pxelinux node's kernel and initrd (boot/01-<mac>/<version>/vmlinuz, .../initrd.img), else the
  * static TFTP root. Only this file knows the boot policy; the TFTP server just calls the handler.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants, createReadStream, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { openInside } from '../fs/open-inside.js';
 import { normalizeMac } from '../net/mac.js';
 import type { FileCache } from '../tftp/cache.js';
-import type { FileHandler, TftpFile } from '../tftp/files.js';
+import { TftpError, type FileHandler, type TftpFile } from '../tftp/files.js';
+import { ErrorCode } from '../tftp/constants.js';
 import { safeSegments } from '../tftp/static-root.js';
 import { decideBoot } from './decision.js';
 import { BootEventKind, type DiscoverySink, type EventSink } from './events.js';
@@ -29,6 +32,8 @@ export interface BootTftpOptions {
   events?: EventSink;
   /** As the HTTP boot handler's: 'refuse' (proxy mode) answers a config that says why. */
   addressMismatch?: () => 'allow' | 'refuse';
+  /** Where a refused boot file is reported. */
+  log?: Logger;
 }
 
 const PXELINUX_MAC = /^01-((?:[0-9a-f]{2}-){5}[0-9a-f]{2})$/i;
@@ -50,12 +55,23 @@ export function macOfTftpPath(path: string): string | null {
 const VERSION_RE = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export function createBootTftpHandler(opts: BootTftpOptions): FileHandler {
+  // <version>/boot/<file>: only a regular file in the version's own tree, reached without a link
+  // (a golden host can put links in a root; the pipeline copies them): as HTTP boot does.
   const fileOf = async (path: string): Promise<TftpFile | null> => {
-    const st = await stat(path).catch(() => null);
-    if (!st?.isFile()) return null;
+    const o = await openInside(dirname(dirname(path)), path);
+    if (o.kind === 'missing') return null;
+    if (o.kind === 'refused') {
+      opts.log?.error({ path, reason: o.reason }, 'tftp boot: file refused');
+      throw new TftpError(ErrorCode.AccessViolation, 'Access violation');
+    }
+    const st = o.st;
+    await o.fh.close();
     const data = opts.cache ? await opts.cache.get(path, st) : null;
     if (data) return { size: data.length, data };
-    return { size: st.size, open: () => createReadStream(path, { highWaterMark: 256 << 10 }) };
+    // The tree of a published version does not change: reopened by the checked path, never
+    // through a link at its last name.
+    const openFd = () => openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return { size: st.size, open: () => createReadStream(path, { fd: openFd(), highWaterMark: 256 << 10 }), openFd };
   };
 
   return async (name, client) => {

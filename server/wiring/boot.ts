@@ -120,6 +120,7 @@ export function createBoot(
       discovery: deps.discoveries,
       events: deps.events,
       addressMismatch,
+      log,
     });
   }
 
