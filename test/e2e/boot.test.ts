@@ -13,6 +13,10 @@
  *   4. UEFI with the NIC ROM off (firmware PXE -> netroot's ipxe.efi) after a rollback: the change
  *      is gone. Its timeline shows every step: DHCP offer/ack, boot loader, script, kernel,
  *      initramfs, booted.
+ * Every boot also checks what issue 14 asks of a hostile network: the node runs its own SSH host
+ * key (made on its first boot, kept in its state directory), netroot's pull key is not root's
+ * on it, the images tree is exported to registered addresses only, and netroot knows the version
+ * the node runs from the node's own report.
  * Pass = netroot's `booted` event AND the login prompt on the serial console. On a failure the
  * console tail and the node's timeline are printed.
  */
@@ -35,6 +39,7 @@ let lab: E2eLab;
 let vm: Vm | null = null;
 let v1 = '';
 let v2 = '';
+let hostKey = '';
 const stateMark = `e2e-${randomBytes(4).toString('hex')}`;
 const say = (m: string) => console.log(`# ${m}`);
 
@@ -71,6 +76,21 @@ async function bootFresh(firmware: Firmware): Promise<BootWatch> {
   await stopVm();
   vm = await startVm({ ns: lab.net.boot, dir: join(lab.dir, `vm-${firmware}`), firmware, mac: NET.vmMac, tap: NET.tap });
   return watchFromStart(vm);
+}
+
+/** What netroot says the node runs: the version on its own command line, from its report. */
+async function runsVersion(version: string): Promise<void> {
+  const node = await lab.api('GET', `/nodes/${NET.vmMac}`);
+  assert.deepEqual(node.running && [node.running.image, node.running.version], [IMAGE, version], `running: ${JSON.stringify(node.running)}`);
+}
+
+/** The node's SSH host key (per-node keys are the default): its own, kept in its state directory. */
+async function nodeHostKey(): Promise<string> {
+  const key = (await vm!.sh('cat /etc/ssh/ssh_host_ed25519_key.pub')).out.trim().split(/\s+/)[1] ?? '';
+  assert.ok(key.length > 40, `no host key on the node: ${key}`);
+  const inState = readFileSync(join(lab.nr.dataDir, 'state', NET.vmFqdn, 'etc/ssh/ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/)[1];
+  assert.equal(inState, key, 'the key is the one kept in the node state directory');
+  return key;
 }
 
 async function rootIsVersion(version: string): Promise<void> {
@@ -112,6 +132,18 @@ test('BIOS: boots v1 to a login prompt; / is read-only NFS, rwtab on tmpfs, /var
     const wr = await vm!.sh(`echo ${stateMark} > ${STATETAB_PATH}/netroot-e2e.txt && sync && cat ${STATETAB_PATH}/netroot-e2e.txt`);
     assert.equal(wr.code, 0, wr.out);
     assert.equal(wr.out.trim(), stateMark);
+    await runsVersion(v1);
+    // What the image gives away: not the golden host's SSH host key (each node makes its own,
+    // in its state), not netroot's pull key in root's authorized_keys.
+    hostKey = await nodeHostKey();
+    const golden = (await lab.golden.sh('cat /etc/ssh/ssh_host_ed25519_key.pub')).trim().split(/\s+/)[1];
+    assert.notEqual(hostKey, golden, "the golden host's private key is not the node's");
+    const pullKey = String((await lab.api('GET', '/ssh/key')).publicKey).split(/\s+/)[1]!;
+    assert.doesNotMatch((await vm!.sh('cat /root/.ssh/authorized_keys 2>/dev/null; true')).out, new RegExp(pullKey.replace(/[+/]/g, '\\$&')));
+    // The images tree is exported to registered node addresses only (not to the lab network).
+    const table = String((await lab.api('GET', '/exports')).rendered ?? '');
+    assert.ok(table.includes(NET.vm), `the node's address is in the export table:\n${table}`);
+    assert.ok(!table.includes('10.54.0.0/24'), `no network-wide export:\n${table}`);
   });
 });
 
@@ -128,6 +160,7 @@ test('state survives a reboot, and is in state/<fqdn>/ on the server', async () 
     assert.ok(existsSync(onServer), `${onServer} missing`);
     assert.equal(readFileSync(onServer, 'utf8').trim(), stateMark);
     assert.notEqual((await vm!.sh(`test -e ${CHANGE_FILE}`)).code, 0, 'v1 has no change file');
+    assert.equal(await nodeHostKey(), hostKey, 'the node keeps its host key across reboots');
     v2 = await pulling;
     say(`version ${v2} pulled`);
   });
@@ -142,6 +175,7 @@ test('UEFI: v2 published, the node boots it and sees the change (and keeps its s
     await rootIsVersion(v2);
     assert.equal((await vm!.sh(`cat ${CHANGE_FILE}`)).out.trim(), 'netroot e2e version 2');
     assert.equal((await vm!.sh(`cat ${STATETAB_PATH}/netroot-e2e.txt`)).out.trim(), stateMark);
+    await runsVersion(v2);
   });
 });
 
@@ -151,6 +185,7 @@ test('UEFI without the NIC ROM: after a rollback the change is gone; the timelin
     const w = await bootFresh('uefi-norom');
     await booted(w, 'UEFI, firmware PXE (rolled back to v1)');
     await rootIsVersion(v1);
+    await runsVersion(v1);
     assert.notEqual((await vm!.sh(`test -e ${CHANGE_FILE}`)).code, 0, 'rolled back: no change file');
     const events = (await timeline(lab)).filter((e) => Date.parse(e.at) >= w.wall - 1000);
     say(`timeline of this boot:\n${formatTimeline(events, w.wall)}`);
