@@ -24,7 +24,7 @@ test('portable readonly-root: rwtab on tmpfs, statetab from <CLIENTSTATE>/<fqdn>
   const dir = await mkdtemp(join(tmpdir(), 'netroot-portable-'));
   const requests: string[] = [];
   const server = createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
+    requests.push(`${req.method} ${req.url}${req.headers['x-netroot-boot-token'] ? ` token=${String(req.headers['x-netroot-boot-token'])}` : ''}`);
     res.writeHead(204).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -47,7 +47,10 @@ test('portable readonly-root: rwtab on tmpfs, statetab from <CLIENTSTATE>/<fqdn>
       await writeFile(join(root, 'usr/sbin/mount'), MOUNT_WRAPPER, { mode: 0o755 });
     });
     // Not mounted inside the chroot: /proc/cmdline is a plain file we control.
-    await writeFile(join(root, 'proc/cmdline'), 'ro ip=dhcp BOOTIF=01-52-54-00-AA-BB-CC netroot.fqdn=node1.lab\n');
+    await writeFile(join(root, 'proc/cmdline'), 'ro ip=dhcp BOOTIF=01-52-54-00-AA-BB-CC netroot.fqdn=node1.lab netroot.image=img1 netroot.version=20261130-101500\n');
+    // The boot's report token, as netroot leaves it in the node's state directory.
+    await mkdir(join(root, 'nfs-export/state/node1.lab'), { recursive: true });
+    await writeFile(join(root, 'nfs-export/state/node1.lab/.netroot-boot-token'), 'Tok3n_of-this-boot0123456789\n', { mode: 0o600 });
 
     const inside = [
       '/usr/lib/netroot/readonly-root || exit 10',
@@ -61,7 +64,8 @@ test('portable readonly-root: rwtab on tmpfs, statetab from <CLIENTSTATE>/<fqdn>
     // Inside: the writable copies were in use (empty dir for `empty`).
     assert.equal(r.stdout.split('\n')[0], 'scratch', 'an `empty` rwtab dir starts empty: the image\'s from-image file is not there');
     assert.match(r.stdout, new RegExp(`${BOOT_MARKER} mac=52:54:00:aa:bb:cc`));
-    assert.deepEqual(requests, ['POST /boot/52:54:00:aa:bb:cc/booted']);
+    // The report names the version from the node's own command line and carries its boot token.
+    assert.deepEqual(requests, ['POST /boot/52:54:00:aa:bb:cc/booted?image=img1&version=20261130-101500 token=Tok3n_of-this-boot0123456789']);
     // Statetab: <CLIENTSTATE>/<fqdn> created on first boot, seeded from the image, writes land there.
     const state = join(root, 'nfs-export/state/node1.lab');
     assert.equal(await readFile(join(state, 'var/log/boot.log'), 'utf8'), 'boot1\n');

@@ -56,7 +56,7 @@ after(async () => {
 async function curl(file: string, head = false): Promise<{ status: number; body: Buffer }> {
   const out = join(tmp, 'out');
   rmSync(out, { force: true });
-  const r = await run('curl', ['-sS', ...(head ? ['-I'] : []), '-o', out, '-w', '%{http_code}', `${nr.url}/boot/${MAC}/${file}`]);
+  const r = await run('curl', ['-sS', ...(head ? ['-I'] : []), '-o', out, '-w', '%{http_code}', `${nr.url}/boot/${MAC}/${version}/${file}`]);
   return { status: Number(r.stdout), body: readFileSync(out) };
 }
 
@@ -79,7 +79,7 @@ async function refused(file: string, reason: RegExp): Promise<void> {
   assert.equal(got.status, 403, `${file}: ${got.body.toString().slice(0, 100)}`);
   assert.ok(!got.body.toString().includes('not-for-nodes'), 'nothing of the target is sent');
   assert.equal((await curl(file, true)).status, 403, `HEAD ${file}`);
-  const res = await fetch(`${nr.url}/boot/${MAC}/${file}`);
+  const res = await fetch(`${nr.url}/boot/${MAC}/${version}/${file}`);
   assert.equal(res.status, 403);
   assert.ok(!(await res.text()).includes('not-for-nodes'));
   // The refusal is in the service's log, with the reason.
