@@ -3,7 +3,7 @@
  * key and authorized_keys in a temp dir. Runs as root (`sshd -D -e -f CONF`, absolute path, with
  * the privilege-separation dir /run/sshd), stopped by PID.
  */
-import { mkdir, writeFile, rmdir, stat } from 'node:fs/promises';
+import { mkdir, writeFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { run, start, type Started } from '../../helpers/proc.js';
@@ -34,11 +34,11 @@ export interface TestSshd {
 
 export async function startSshd(dir: string, authorizedKey: string): Promise<TestSshd> {
   if (!(await stat(SSHD).then(() => true, () => false))) throw new Error(`${SSHD} missing: install openssh-server (scripts/deps/golden.txt)`);
-  let createdRunSshd = false;
-  if (!(await stat('/run/sshd').then(() => true, () => false))) {
-    await mkdir('/run/sshd', { mode: 0o755 });
-    createdRunSshd = true;
-  }
+  // Left in place on stop: another test's sshd (this test file or another run at the same time)
+  // may be using it, and sshd drops every new connection before its banner when it is gone.
+  await mkdir('/run/sshd', { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
   await mkdir(dir, { recursive: true });
   const hostKeyPath = join(dir, 'ssh_host_ed25519_key');
   const port = await freePort();
@@ -71,7 +71,6 @@ export async function startSshd(dir: string, authorizedKey: string): Promise<Tes
     },
     async stop() {
       await proc?.stop();
-      if (createdRunSshd) await rmdir('/run/sshd').catch(() => undefined);
     },
   };
 }
