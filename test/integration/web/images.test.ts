@@ -288,6 +288,10 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await sshd.stop();
     await nav(page, 'Images').click();
     await clockAt(page, '2026-11-26T10:15:00Z');
+    // Forced, so the pull goes straight to the golden host. An unforced one first compares with
+    // rsync, and the log line saying that failed carries rsync's exit code for a refused
+    // connection: 12 or 255, whichever of two checks inside rsync wins a race.
+    await page.getByLabel('rebuild if unchanged').check();
     const job = await pullNow(page);
     await jobEnds(job.box, job.id, 'failed');
     const api = (await nr.api('GET', `/jobs/${job.id}`)).body;
