@@ -20,6 +20,8 @@ export interface Netroot {
   configPath: string;
   proc: Started;
   stop(): Promise<number | null>;
+  /** Moves the service's fixed clock (started with the `clock` option); resolves once it reads the new time. */
+  setClock(at: Date | string): Promise<void>;
   /** Calls the API with a token (admin by default). */
   api(method: string, path: string, body?: unknown, token?: string | null, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   cli(args: string[], opts?: { token?: string; input?: string }): Promise<{ code: number; stdout: string; stderr: string }>;
@@ -31,6 +33,18 @@ export interface StartNetrootOptions {
   env?: Record<string, string>;
   /** Command prefix (e.g. ['ip','netns','exec',ns]) to run netroot inside a namespace. */
   wrap?: string[];
+  /**
+   * Runs the service with a fixed clock (test/helpers/clock.ts) that reads this time until
+   * setClock() moves it: times the service records and shows are the same on every run.
+   */
+  clock?: Date | string;
+}
+
+/** The preload that fixes the service's clock, with its start time in the URL. */
+function clockPreload(at: Date | string): string {
+  const url = new URL('./fixed-clock.js', import.meta.url);
+  url.searchParams.set('at', new Date(at).toISOString());
+  return url.href;
 }
 
 export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot> {
@@ -38,8 +52,13 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
   mkdirSync(dataDir, { recursive: true });
   const configPath = join(dataDir, 'netroot.json');
   writeFileSync(configPath, JSON.stringify({ dataDir, http: { listen: '127.0.0.1', port: 0 }, log: { level: 'info' }, ...o.config }, null, 2));
-  const argv = [...(o.wrap ?? []), process.execPath, BIN, 'serve', '--config', configPath];
-  const proc = start(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env } });
+  if (o.clock !== undefined && o.wrap) throw new Error('startNetroot: clock and wrap together are not supported (the clock is moved over an IPC channel)');
+  const node = o.clock !== undefined ? [process.execPath, '--import', clockPreload(o.clock)] : [process.execPath];
+  const argv = [...(o.wrap ?? []), ...node, BIN, 'serve', '--config', configPath];
+  const proc = start(argv[0]!, argv.slice(1), {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...o.env },
+    ...(o.clock !== undefined ? { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] } : {}),
+  });
   const m = await proc.waitFor(/"url":"(http:\/\/[^"]+)"[^\n]*"msg":"netroot started"/, 20000);
   const url = m[1]!;
   // Only this start's token: the file stays from the first start of a data dir.
@@ -52,6 +71,34 @@ export async function startNetroot(o: StartNetrootOptions = {}): Promise<Netroot
     configPath,
     proc,
     stop: () => proc.stop(),
+    setClock(at) {
+      const child = proc.child;
+      if (o.clock === undefined || !child.send) return Promise.reject(new Error('setClock: start the service with the clock option'));
+      const iso = new Date(at).toISOString();
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error(`setClock(${iso}): the service has exited; output:\n${proc.output()}`));
+      return new Promise<void>((resolve, reject) => {
+        const onMessage = (m: unknown) => {
+          if ((m as { fixedClock?: unknown } | null)?.fixedClock !== iso) return;
+          done();
+          resolve();
+        };
+        const onExit = () => {
+          done();
+          reject(new Error(`setClock(${iso}): the service exited; output:\n${proc.output()}`));
+        };
+        const done = () => {
+          child.off('message', onMessage);
+          child.off('exit', onExit);
+        };
+        child.on('message', onMessage);
+        child.on('exit', onExit);
+        child.send({ fixedClock: iso }, (err) => {
+          if (!err) return;
+          done();
+          reject(new Error(`setClock(${iso}): ${err.message}`));
+        });
+      });
+    },
     async api(method, path, body, tk = token, headers = {}) {
       const full = `${url}${path.startsWith('/api') || path.startsWith('/boot') || path.startsWith('/metrics') ? '' : '/api/v1'}${path}`;
       if (o.wrap) return curlApi(o.wrap, method, full, body, tk, headers);

@@ -3,7 +3,7 @@
  * key and authorized_keys in a temp dir. Runs as root (`sshd -D -e -f CONF`, absolute path, with
  * the privilege-separation dir /run/sshd), stopped by PID.
  */
-import { mkdir, writeFile, stat } from 'node:fs/promises';
+import { copyFile, chmod, mkdir, writeFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { run, start, type Started } from '../../helpers/proc.js';
@@ -32,17 +32,32 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-export async function startSshd(dir: string, authorizedKey: string): Promise<TestSshd> {
+/** Is a TCP port on 127.0.0.1 free to listen on (now)? */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+export interface SshdOptions {
+  /** Listen on this port rather than a free one (the caller has checked it is free). */
+  port?: number;
+  /** Serve this host key (a private key file, copied) rather than a fresh one: a fingerprint that is the same on every run. */
+  hostKey?: string;
+}
+
+export async function startSshd(dir: string, authorizedKey: string, o: SshdOptions = {}): Promise<TestSshd> {
   if (!(await stat(SSHD).then(() => true, () => false))) throw new Error(`${SSHD} missing: install openssh-server (scripts/deps/golden.txt)`);
-  // sshd's privilege-separation dir. Created when missing and left in place: other test runs on
-  // this machine may have an sshd of their own using it (removing it drops their connections
-  // before the handshake).
+  // Left in place on stop: another test's sshd (this test file or another run at the same time)
+  // may be using it, and sshd drops every new connection before its banner when it is gone.
   await mkdir('/run/sshd', { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'EEXIST') throw e;
   });
   await mkdir(dir, { recursive: true });
   const hostKeyPath = join(dir, 'ssh_host_ed25519_key');
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   await writeFile(join(dir, 'authorized_keys'), `${authorizedKey}\n`, { mode: 0o600 });
   const conf = join(dir, 'sshd_config');
   await writeFile(conf, [
@@ -60,7 +75,14 @@ export async function startSshd(dir: string, authorizedKey: string): Promise<Tes
     proc = start(SSHD, ['-D', '-e', '-f', conf]);
     await proc.waitFor(/Server listening on 127\.0\.0\.1 port/, 15000);
   };
-  await keygen();
+  if (o.hostKey) {
+    // sshd refuses a private host key that others can read: the copy is 0600 whatever git made of the fixture's mode.
+    await copyFile(o.hostKey, hostKeyPath);
+    await chmod(hostKeyPath, 0o600);
+    await copyFile(`${o.hostKey}.pub`, `${hostKeyPath}.pub`);
+  } else {
+    await keygen();
+  }
   await launch();
   return {
     port, dir, hostKeyPath,

@@ -25,9 +25,15 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-/** A fresh context (own sessionStorage) at a laptop-sized viewport; page errors fail the test. */
-export async function newPage(browser: Browser, errors: string[]): Promise<{ context: BrowserContext; page: Page }> {
+/**
+ * A fresh context (own sessionStorage) at a laptop-sized viewport; page errors fail the test.
+ * With `clock`, the page's Date reads that time (Playwright's fixed time: timers still run in
+ * real time) from the first page load on; move it with setPageClock as the service's clock moves,
+ * so "3 min ago" and the dashboard's hour labels come out the same on every run.
+ */
+export async function newPage(browser: Browser, errors: string[], opts: { clock?: Date | string } = {}): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+  if (opts.clock !== undefined) await context.clock.setFixedTime(new Date(opts.clock));
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -35,6 +41,11 @@ export async function newPage(browser: Browser, errors: string[]): Promise<{ con
     if (m.type() === 'error' && !/status of (400|401|403|404|409)|ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_NETWORK_CHANGED/.test(m.text())) errors.push(`console: ${m.text()}`);
   });
   return { context, page };
+}
+
+/** Sets the time the page's Date reads (what it shows next is computed against it). */
+export async function setPageClock(page: Page, at: Date | string): Promise<void> {
+  await page.context().clock.setFixedTime(new Date(at));
 }
 
 export async function signIn(page: Page, url: string, token: string): Promise<void> {
@@ -45,26 +56,26 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
 }
 
 /**
- * What changes from run to run (clock times, version names made from the pull time, SSH
- * fingerprints, ports, uptime, transfer rates): drawn as a fixed-size grey bar in screenshots so
- * a test run leaves the committed pictures unchanged when the UI did not change.
+ * Screenshot styles. Times, version names, fingerprints and ports come out the same on every run
+ * (fixed clocks, a fixed host key, fixed ports and paths), so they are drawn as they are. `mask`
+ * is for a value that differs between runs however the test is set up (say, the free space of
+ * this machine's disk): each use names its reason beside it; such an element is drawn as a
+ * fixed-size grey bar so the committed pictures stay unchanged when the UI did not change.
  */
-export const VOLATILE = ['time', '.ver', '.fp', '.uptime', '.progress-text', '.volatile'];
-
-function stableStyle(extra: string[]): string {
-  const all = [...VOLATILE, ...extra];
-  const sel = all.join(', ');
+function stableStyle(mask: string[]): string {
   return [
-    `${sel} { display: inline-block !important; width: 9em !important; height: 1.1em !important; overflow: hidden !important; color: transparent !important; background: #d9dde4 !important; border-radius: 3px !important; vertical-align: middle !important; white-space: nowrap !important; }`,
-    `${all.map((x) => `${x} *`).join(', ')} { visibility: hidden !important; }`,
-    // The chart's hour labels are the real clock's: left out rather than barred.
-    '.bars .tick { visibility: hidden !important; }',
+    ...(mask.length
+      ? [
+          `${mask.join(', ')} { display: inline-block !important; width: 9em !important; height: 1.1em !important; overflow: hidden !important; color: transparent !important; background: #d9dde4 !important; border-radius: 3px !important; vertical-align: middle !important; white-space: nowrap !important; }`,
+          `${mask.map((x) => `${x} *`).join(', ')} { visibility: hidden !important; }`,
+        ]
+      : []),
     // The caret and any running animation would differ between runs.
     '* { caret-color: transparent !important; animation: none !important; transition: none !important; }',
   ].join('\n');
 }
 
-export async function shot(page: Page, name: string, opts: { fullPage?: boolean; keepFocus?: boolean; hide?: string[] } = {}): Promise<void> {
+export async function shot(page: Page, name: string, opts: { fullPage?: boolean; keepFocus?: boolean; mask?: string[] } = {}): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   // A focus ring on the search box is noise in a README picture.
   if (!opts.keepFocus) await page.evaluate('document.activeElement?.blur()');
@@ -77,7 +88,7 @@ export async function shot(page: Page, name: string, opts: { fullPage?: boolean;
   await page.evaluate('document.fonts.ready');
   // Not screenshot({style}): it adds a <style> element, which the UI's CSP refuses. A constructed
   // stylesheet is CSSOM, which the CSP allows; it is taken away after the picture.
-  await page.evaluate(`document.adoptedStyleSheets = [...document.adoptedStyleSheets, Object.assign(new CSSStyleSheet(), { shot: true })]; document.adoptedStyleSheets.at(-1).replaceSync(${JSON.stringify(stableStyle(opts.hide ?? []))})`);
+  await page.evaluate(`document.adoptedStyleSheets = [...document.adoptedStyleSheets, Object.assign(new CSSStyleSheet(), { shot: true })]; document.adoptedStyleSheets.at(-1).replaceSync(${JSON.stringify(stableStyle(opts.mask ?? []))})`);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: opts.fullPage ?? false, animations: 'disabled', caret: 'hide' });
   await page.evaluate('document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => !s.shot)');
   // A value the page failed to format shows up as one of these words.

@@ -10,19 +10,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildFixtureRoot } from '../../fixtures/golden/build-root.js';
-import { startSshd, type TestSshd } from '../golden/sshd.js';
-import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
-import { launch, nav, newPage, shot, signIn } from './browser.js';
+import { freePort, portIsFree, startSshd, type TestSshd } from '../golden/sshd.js';
+import { claimFixedDir } from '../../helpers/fixed-dir.js';
+import { removeDir, ROOT, startNetroot, type Netroot } from '../../helpers/service.js';
+import { launch, nav, newPage, setPageClock, shot, signIn } from './browser.js';
 
 const A = '52:54:00:cc:00:01';
 const B = '52:54:00:cc:00:02';
 // A pull runs rsync, clean-up and the (stand-in) initramfs build: generous on a loaded machine.
 const PULL_TIMEOUT = 180_000;
+// What the screenshots show is the same on every run: the service and the page read a fixed
+// clock that the test moves (START, then one time per pull), the golden host serves a committed
+// host key on a fixed port, and its root sits at a fixed path.
+const START = '2026-11-26T09:00:00Z';
+const GOLDEN_PORT = 2222;
+const HOST_KEY = join(ROOT, 'test/fixtures/golden/ssh_host_ed25519_key');
 
 let tmp: string;
 let fixture: string;
@@ -31,10 +38,14 @@ let nr: Netroot;
 let browser: Browser | null = null;
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), 'nr-webimg-'));
+  // A fixed path: the golden host's source path is on the golden-hosts screenshot.
+  const claim = claimFixedDir('netroot-web-images');
+  tmp = claim.dir;
+  if (!claim.fixed) console.error(`web images test: another run holds ${join(tmpdir(), 'netroot-web-images')}; this one uses ${tmp}: do not commit the screenshots of this run`);
   fixture = join(tmp, 'golden-root');
   await buildFixtureRoot(fixture);
   nr = await startNetroot({
+    clock: START,
     dataDir: join(tmp, 'data'),
     config: {
       images: { dracut: join(fixture, 'usr/bin/dracut'), lsinitrd: join(fixture, 'usr/bin/lsinitrd') },
@@ -43,7 +54,11 @@ before(async () => {
   });
   const key = await nr.api('GET', '/ssh/key');
   assert.equal(key.status, 200);
-  sshd = await startSshd(join(tmp, 'sshd'), key.body.publicKey);
+  // The port is on the screenshots (golden host address, job logs). Taken (say, another run of
+  // this test at the same time): any free one, and those pictures show that port instead.
+  const port = (await portIsFree(GOLDEN_PORT)) ? GOLDEN_PORT : await freePort();
+  if (port !== GOLDEN_PORT) console.error(`web images test: port ${GOLDEN_PORT} is taken, the golden host listens on ${port}: do not commit the screenshots of this run`);
+  sshd = await startSshd(join(tmp, 'sshd'), key.body.publicKey, { port, hostKey: HOST_KEY });
 });
 
 after(async () => {
@@ -66,6 +81,12 @@ async function jobEnds(box: ReturnType<Page['locator']>, id: number, state: 'suc
   }
 }
 
+/** Moves the service's clock and the page's together. */
+async function clockAt(page: Page, at: string) {
+  await nr.setClock(at);
+  await setPageClock(page, at);
+}
+
 /** Clicks "Pull now"; returns the started job's id (from the 202 the page got) and its box. */
 async function pullNow(page: Page) {
   const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/images/fixture/pull'));
@@ -81,7 +102,7 @@ async function pullNow(page: Page) {
 test('golden host, image pulls, publish/rollback, pin, a node booting live, failed pull log: all against the real service', async (t) => {
   const errors: string[] = [];
   browser = await launch();
-  const { page } = await newPage(browser, errors);
+  const { page } = await newPage(browser, errors, { clock: START });
   await signIn(page, nr.url, nr.token);
   let v1 = '';
   let v2 = '';
@@ -128,7 +149,8 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     // netroot's key is made per data dir: fold it away for the picture.
     await page.locator('#ssh-key summary').click();
     await page.locator('#ssh-public-key').waitFor({ state: 'hidden' });
-    await shot(page, 'golden-hosts', { fullPage: true, hide: ['.addr', '.src', '.free'] });
+    // The free space is this machine's disk, which other work fills and empties between runs.
+    await shot(page, 'golden-hosts', { fullPage: true, mask: ['.free'] });
   });
 
   await t.test('image with the golden host; pull now shows the live job until the version is ready', async () => {
@@ -149,6 +171,8 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     process.kill(sshd.pid(), 'SIGSTOP');
     let job;
     try {
+      // The version is named after the pull's start: 20261126-090500.
+      await clockAt(page, '2026-11-26T09:05:00Z');
       job = await pullNow(page);
       await job.box.locator('progress').waitFor();
       // Started (its first log line is there) and held at the SSH connection: the same picture every run.
@@ -175,6 +199,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await page.locator('dialog#confirm').getByRole('button', { name: 'Publish' }).click();
     await versionRow(page, v1).locator('.badge', { hasText: 'active' }).waitFor();
     writeFileSync(join(fixture, 'etc/motd'), 'version two\n');
+    await clockAt(page, '2026-11-26T09:40:00Z');
     const job = await pullNow(page);
     await jobEnds(job.box, job.id, 'succeeded');
     v2 = (await nr.api('GET', `/jobs/${job.id}`)).body.result.version;
@@ -271,6 +296,11 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
   await t.test('a failed pull (golden host down) shows its job log; the active version keeps serving', async () => {
     await sshd.stop();
     await nav(page, 'Images').click();
+    await clockAt(page, '2026-11-26T10:15:00Z');
+    // Forced, so the pull goes straight to the golden host. An unforced one first compares with
+    // rsync, and the log line saying that failed carries rsync's exit code for a refused
+    // connection: 12 or 255, whichever of two checks inside rsync wins a race.
+    await page.getByLabel('rebuild if unchanged').check();
     const job = await pullNow(page);
     await jobEnds(job.box, job.id, 'failed');
     const api = (await nr.api('GET', `/jobs/${job.id}`)).body;
@@ -286,7 +316,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await nav(page, 'Images').click();
     await page.locator(`.job[data-job="${job.id}"] .badge.job-failed`).waitFor();
     await versionRow(page, v1).waitFor();
-    await shot(page, 'images', { fullPage: true, hide: ['pre.log', '.job .form-error', '.ver-error', '.size'] });
+    await shot(page, 'images', { fullPage: true });
   });
 
   assert.deepEqual(errors, []);

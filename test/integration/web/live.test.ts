@@ -14,8 +14,9 @@ import type { Browser } from 'playwright-core';
 import { configSchema } from '../../../server/config/schema.js';
 import { startService, type Service } from '../../../server/main.js';
 import type { BootEventKind } from '../../../pxe/boot/events.js';
+import { installFixedClock } from '../../helpers/clock.js';
 import { removeDir } from '../../helpers/service.js';
-import { launch, nav, newPage, shot, signIn } from './browser.js';
+import { launch, nav, newPage, setPageClock, shot, signIn } from './browser.js';
 
 const N = 10_000;
 const hex = (n: number) => n.toString(16).padStart(2, '0');
@@ -31,8 +32,16 @@ function fleet() {
   }));
 }
 
+// The service runs in this process, so this process's Date is fixed (test/helpers/clock.ts) and
+// moved by the test; the page's clock follows. Every time on the screenshots is the same on
+// every run: the service starts at 07:12, the pages are looked at 10:24, the node boots at 10:31.
+const STARTED = '2026-11-26T07:12:00Z';
+const NOW = '2026-11-26T10:24:00Z';
+const BOOT = Date.parse('2026-11-26T10:31:02Z');
+
 test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live boot timeline', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'nrweb-'));
+  const clock = installFixedClock(STARTED);
   let admin = '';
   const svc: Service = await startService(configSchema.parse({ dataDir, http: { port: 0 } }), { log: pino({ level: 'silent' }), onAdminToken: (s) => (admin = s) });
   const api = async (method: string, path: string, body?: unknown) => {
@@ -48,8 +57,17 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
     const imp = await api('POST', '/nodes/import', nodes);
     assert.equal(imp.status, 201, JSON.stringify(imp.body).slice(0, 300));
 
+    // Two unregistered machines seen this morning.
+    for (const [i, arch, vc, at] of [[1, 7, 'PXEClient:Arch:00007:UNDI:003000', '2026-11-26T10:02:10Z'], [2, 0, 'PXEClient:Arch:00000:UNDI:002001', '2026-11-26T10:09:45Z']] as const) {
+      clock.set(at);
+      svc.recorder.discovery({ mac: `52:54:00:be:ef:0${i}`, arch, vendorClass: vc, userClass: i === 2 ? 'iPXE' : null, uuid: null, relay: null, via: 'dhcp' });
+    }
+    // One node half a minute into its boot.
+    clock.set('2026-11-26T10:23:30Z');
+    svc.recorder.sink({ mac: nodes[700]!.mac, kind: 'dhcp.offer', detail: { ip: nodes[700]!.ipv4 } });
+    clock.set(NOW);
     // History: boots spread over the last day, a few stuck mid-boot an hour ago.
-    // Offsets from the start of the current hour, so the per-hour chart is the same at any minute.
+    // Offsets from the start of the current hour, as the per-hour chart counts.
     const now = Math.floor(Date.now() / 3600_000) * 3600_000;
     const hist: { mac: string; kind: BootEventKind; detail: Record<string, unknown>; at: number }[] = [];
     for (let i = 0; i < 600; i++) {
@@ -59,14 +77,10 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
     }
     for (let i = 600; i < 612; i++) hist.push({ mac: nodes[i]!.mac, kind: 'http.initrd', detail: { file: 'initramfs.img' }, at: now - 3600_000 });
     await svc.store.events.append(hist);
-    svc.recorder.sink({ mac: nodes[700]!.mac, kind: 'dhcp.offer', detail: { ip: nodes[700]!.ipv4 } });
-    for (const [i, arch, vc] of [[1, 7, 'PXEClient:Arch:00007:UNDI:003000'], [2, 0, 'PXEClient:Arch:00000:UNDI:002001']] as const) {
-      svc.recorder.discovery({ mac: `52:54:00:be:ef:0${i}`, arch, vendorClass: vc, userClass: i === 2 ? 'iPXE' : null, uuid: null, relay: null, via: 'dhcp' });
-    }
     await svc.recorder.flush();
 
     browser = await launch();
-    const { page } = await newPage(browser, errors);
+    const { page } = await newPage(browser, errors, { clock: NOW });
     await signIn(page, svc.url, admin);
 
     await t.test('dashboard shows counts by boot state and boots per hour', async () => {
@@ -124,21 +138,25 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
     });
 
     await t.test('node detail: the timeline updates live while the node boots', async () => {
+      // Looked at a minute after the boot began: "57 s ago" and so on, against the times below.
+      await setPageClock(page, new Date(BOOT + 58_000));
       await page.goto(`${svc.url}/#/nodes/${mac}`);
       // The discovery's own DHCP discover is already on the timeline.
       await page.locator('#timeline li[data-kind="dhcp.discover"]').waitFor();
       const before = await page.locator('#timeline li').count();
-      const steps: [BootEventKind, Record<string, unknown>][] = [
-        ['dhcp.discover', { arch: 7 }],
-        ['dhcp.offer', { ip: '10.9.0.1' }],
-        ['dhcp.request', {}],
-        ['dhcp.ack', { ip: '10.9.0.1' }],
-        ['tftp.file', { file: 'ipxe.efi', bytes: 1031680 }],
-        ['http.script', { file: `${mac}.ipxe` }],
-        ['http.kernel', { file: 'vmlinuz', bytes: 7_800_000 }],
-        ['http.initrd', { file: 'initramfs.img', bytes: 38_000_000 }],
+      // Each step at its own time (ms after BOOT), as a UEFI machine would go through them.
+      const steps: [BootEventKind, Record<string, unknown>, number][] = [
+        ['dhcp.discover', { arch: 7 }, 0],
+        ['dhcp.offer', { ip: '10.9.0.1' }, 210],
+        ['dhcp.request', {}, 1_150],
+        ['dhcp.ack', { ip: '10.9.0.1' }, 1_330],
+        ['tftp.file', { file: 'ipxe.efi', bytes: 1031680 }, 2_080],
+        ['http.script', { file: `${mac}.ipxe` }, 4_260],
+        ['http.kernel', { file: 'vmlinuz', bytes: 7_800_000 }, 4_910],
+        ['http.initrd', { file: 'initramfs.img', bytes: 38_000_000 }, 7_340],
       ];
-      for (const [kind, detail] of steps) {
+      for (const [kind, detail, after] of steps) {
+        clock.set(BOOT + after);
         svc.recorder.sink({ mac, kind, detail });
         await svc.recorder.flush();
         await page.locator(`#timeline li[data-kind="${kind}"]`).last().waitFor();
@@ -146,6 +164,7 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
       await page.waitForFunction(`() => document.querySelectorAll('#timeline li').length === ${before + steps.length}`);
       assert.match(await page.locator('.steps').innerText(), /Initramfs/);
       assert.equal(await page.locator('.steps li.done').count(), 5);
+      clock.set(BOOT + 46_120);
       svc.recorder.sink({ mac, kind: 'booted', detail: {} });
       await svc.recorder.flush();
       await page.locator('#timeline li[data-kind="booted"]').waitFor();
@@ -159,6 +178,7 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
   } finally {
     await browser?.close();
     await svc.close();
+    clock.uninstall();
     removeDir(dataDir);
   }
 });

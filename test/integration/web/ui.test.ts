@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { claimFixedDir } from '../../helpers/fixed-dir.js';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 import { launch, nav, newPage, shot, signIn } from './browser.js';
 
@@ -25,26 +25,28 @@ async function freePort(): Promise<number> {
 }
 
 const row = (page: Page, mac: string) => page.locator(`tr[data-mac="${mac}"]`);
+// The service and the pages read this fixed time: the export table's last apply, shown on the
+// exports screenshot, is the same on every run.
+const CLOCK = '2026-11-26T09:00:00Z';
 
 test('admin UI: sign in, register (field error), edit, disable, import preview, delete, read-only, reconnect', async (t) => {
   const port = await freePort();
   // A fixed data dir: its path is printed in the export table the exports screenshot shows.
-  const dataDir = join(tmpdir(), 'netroot-web-ui');
-  removeDir(dataDir);
-  mkdirSync(dataDir);
+  const { dir: dataDir, fixed } = claimFixedDir('netroot-web-ui');
+  if (!fixed) console.error(`web UI test: another run holds ${join(tmpdir(), 'netroot-web-ui')}; this one uses ${dataDir}: do not commit the screenshots of this run`);
   // The Ganesha backend only renders and writes files under the data dir here: no NFS server
   // runs, so an apply writes the file and the page says it takes effect when Ganesha starts.
   const config = {
     http: { listen: '127.0.0.1', port },
     nfs: { backend: 'ganesha', nodeNetworks: ['10.0.0.0/24'], ganesha: { exportsFile: join(dataDir, 'netroot-ganesha.conf'), pidFile: join(dataDir, 'ganesha.pid'), logPath: null, mainConfig: null } },
   };
-  let nr: Netroot = await startNetroot({ dataDir, config });
+  let nr: Netroot = await startNetroot({ dataDir, config, clock: CLOCK });
   const token = nr.token;
   const errors: string[] = [];
   let browser: Browser | null = null;
   try {
     browser = await launch();
-    const { page } = await newPage(browser, errors);
+    const { page } = await newPage(browser, errors, { clock: CLOCK });
 
     await t.test('a wrong token is refused beside the field', async () => {
       await page.goto(`${nr.url}/`);
@@ -229,7 +231,7 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
     await t.test('a read-only token sees everything and no change buttons', async () => {
       const tok = await nr.api('POST', '/tokens', { name: 'viewer', role: 'readonly' });
       assert.equal(tok.status, 201);
-      const { context, page: ro } = await newPage(browser!, errors);
+      const { context, page: ro } = await newPage(browser!, errors, { clock: CLOCK });
       const failed: string[] = [];
       ro.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.request().method()} ${r.url()}`));
       await signIn(ro, nr.url, tok.body.secret);
@@ -257,7 +259,7 @@ test('admin UI: sign in, register (field error), edit, disable, import preview, 
       const banner = page.locator('#conn');
       await banner.waitFor({ state: 'visible', timeout: 20_000 });
       assert.match(await banner.innerText(), /connection to the server lost, reconnecting/);
-      nr = await startNetroot({ dataDir, config });
+      nr = await startNetroot({ dataDir, config, clock: CLOCK });
       await banner.waitFor({ state: 'hidden', timeout: 30_000 });
     });
 
