@@ -57,9 +57,14 @@ export async function openSession(host: GoldenHost, id: SshIdentity, opts: Conne
       return false;
     },
   };
+  // Every 'error' has a listener from the start to the end: ssh2 can emit more than one (a host
+  // that resets before its banner gives "Connection lost before handshake" after the first), and
+  // an unheard one would end the whole service.
+  client.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error & { level?: string }) => {
       client.removeListener('ready', onReady);
+      client.end();
       if (mismatch) {
         reject(new GoldenError('host-key-changed', host.name,
           `host key of ${host.address}:${host.port} changed: pinned ${fingerprintSha256(pinned)}, offered ${mismatch}; refusing to connect (re-confirm the key if the change is expected)`));
@@ -77,8 +82,8 @@ export async function openSession(host: GoldenHost, id: SshIdentity, opts: Conne
     client.once('ready', onReady);
     client.connect(cfg);
   });
-  // Later transport errors surface through the pending operation; keep the process alive.
-  client.on('error', () => undefined);
+  // Later transport errors surface through the pending operation (the listener above keeps the
+  // process alive).
 
   const execShell = (script: string, o: ExecOptions = {}): Promise<ExecResult> =>
     new Promise((resolve, reject) => {
