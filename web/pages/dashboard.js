@@ -96,7 +96,7 @@ export function renderDashboard(main) {
         h('table', { class: 'data compact' },
           h('caption', { class: 'sr-only' }, 'Subsystems'),
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Subsystem'), h('th', { scope: 'col' }, 'Status'), h('th', { scope: 'col' }, 'Detail'))),
-          h('tbody', {}, Object.entries(hl.subsystems || {}).map(([name, v]) => h('tr', {}, h('td', {}, name), h('td', {}, h('span', { class: `badge ${HEALTH[v.status] ?? 'st-stuck'}` }, v.status)), h('td', { class: 'small' }, Object.entries(v).filter(([k]) => k !== 'status').map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : x}`).join(', '))))),
+          h('tbody', {}, Object.entries(hl.subsystems || {}).map(([name, v]) => h('tr', {}, h('td', {}, name), h('td', {}, h('span', { class: `badge ${HEALTH[v.status] ?? 'st-stuck'}` }, v.status)), h('td', { class: 'small' }, Object.entries(v).filter(([k, x]) => k !== 'status' && x !== null && x !== undefined).map(([k, x]) => `${k}: ${typeof x === 'object' ? JSON.stringify(x) : x}`).join(', '))))),
         ),
       );
     } catch (e) {

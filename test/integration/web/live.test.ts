@@ -78,6 +78,13 @@ test('admin UI live views: 10,000 nodes, dashboard, discovered -> register, live
     for (let i = 600; i < 612; i++) hist.push({ mac: nodes[i]!.mac, kind: 'http.initrd', detail: { file: 'initramfs.img' }, at: now - 3600_000 });
     await svc.store.events.append(hist);
     await svc.recorder.flush();
+    // The import's 10,000 state directories are made after it answers (the NFS reconciler); the
+    // dashboard is pictured once they are, as an admin would see it a few seconds later.
+    for (let i = 0; i < 600; i++) {
+      const nfs = (await api('GET', '/health')).body.subsystems.nfs;
+      if (nfs.missing === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
 
     browser = await launch();
     const { page } = await newPage(browser, errors, { clock: NOW });

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -13,15 +14,25 @@ import { claimFixedDir } from '../../helpers/fixed-dir.js';
 import { removeDir, startNetroot, type Netroot } from '../../helpers/service.js';
 import { launch, nav, newPage, shot, signIn } from './browser.js';
 
+/**
+ * A free port below the kernel's ephemeral range (ip_local_port_range starts at 32768 here). The
+ * test stops the service and starts it again on the same port while the page keeps trying to
+ * reconnect: a port in the ephemeral range can meanwhile be taken by an outgoing connection (the
+ * browser's own retry can even connect to itself), and the restart then fails with EADDRINUSE.
+ */
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const top = Math.min(low ?? 32768, 32768);
+  for (let i = 0; i < 200; i++) {
+    const p = 20_000 + Math.floor(Math.random() * (top - 20_000));
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (ok) return p;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 const row = (page: Page, mac: string) => page.locator(`tr[data-mac="${mac}"]`);
