@@ -1,9 +1,9 @@
 /**
  * Boot stage timings of the same VM and the same image version, booted by netroot and by the
- * stand-in (dnsmasq DHCP + TFTP, the reference run's servers), in the same run: same Ganesha, same
- * kernel + initramfs, same command line. Stages from the serial console (DHCP bound, kernel
- * started, root mounted, login prompt) and, for netroot, its timeline (DHCP ack, kernel and
- * initramfs served, booted).
+ * stand-in (dnsmasq DHCP + TFTP, the servers this VM was first booted from: docs/lab.md), in the
+ * same run: same Ganesha, same kernel + initramfs, same command line. Stages from the serial
+ * console (DHCP bound, kernel started, root mounted, login prompt) and, for netroot, its timeline
+ * (DHCP ack, kernel and initramfs served, booted).
  *
  *   npm run build && node dist/bench/e2e/boot-timings.js [bios,uefi] [rounds=1]
  *

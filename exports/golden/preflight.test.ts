@@ -61,7 +61,7 @@ test('parsePreflight: a Debian host with autofs running and dpkg statuses', () =
   assert.match(r.problems.join('\n'), /autofs/);
 });
 
-test('dracut 059+ gets network-legacy (LAB-NOTES trap 2); the conf is generic', () => {
+test('dracut 059+ gets network-legacy (docs/lab.md, trap 2); the conf is generic', () => {
   assert.equal(parseDracutVersion('dracut-059'), 59);
   assert.equal(parseDracutVersion('dracut 102'), 102);
   assert.equal(parseDracutVersion('bash: dracut: not found'), null);

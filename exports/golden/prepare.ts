@@ -19,7 +19,7 @@ function checkWords(list: readonly string[], field: string): void {
   for (const w of list) if (!/^[A-Za-z0-9_.-]+$/.test(w)) throw new Error(`${field}: ${JSON.stringify(w)} is not a module name`);
 }
 
-/** dracut 059 and later pick systemd-networkd unless told (LAB-NOTES trap 2): name network-legacy. */
+/** dracut 059 and later pick systemd-networkd unless told (docs/lab.md, trap 2): name network-legacy. */
 export function dracutModules(dracutVersion: number | null): string[] {
   return ['nfs', 'network', 'base', ...(dracutVersion !== null && dracutVersion >= 59 ? ['network-legacy'] : [])];
 }

@@ -71,7 +71,7 @@ test('chrootBuilder binds /proc /sys /dev and always unmounts, also when dracut 
     const out = join(dir, 'initramfs.img');
     const listing = await chrootBuilder(mk(false)).build({ root: dir, kver: '6.1.0-18-amd64', drivers: [], out, log: () => undefined });
     assert.equal(listing, LSINITRD);
-    assert.equal((await stat(out)).mode & 0o777, 0o644, 'world-readable copy (LAB-NOTES trap 7)');
+    assert.equal((await stat(out)).mode & 0o777, 0o644, 'world-readable copy (docs/lab.md, trap 7)');
     assert.deepEqual(calls.filter((c) => c.startsWith('mount') || c.startsWith('umount')), [
       `mount --bind /proc ${dir}/proc`, `mount --bind /sys ${dir}/sys`, `mount --bind /dev ${dir}/dev`,
       `umount ${dir}/dev`, `umount ${dir}/sys`, `umount ${dir}/proc`,

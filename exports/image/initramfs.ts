@@ -1,6 +1,6 @@
 /**
  * The initramfs: dracut with the seed's modules (`nfs network base`, plus network-legacy on
- * dracut >= 059, LAB-NOTES trap 2), the image's drivers, no host-only; built on the golden host
+ * dracut >= 059, docs/lab.md, trap 2), the image's drivers, no host-only; built on the golden host
  * over SSH and fetched by SFTP (the seed's way), or in the new root through chroot. The listing
  * (lsinitrd, from the same dracut) is checked: nfs module present, modules of the right kernel.
  */
@@ -68,7 +68,7 @@ export interface BuildArgs {
   root: string;
   kver: string;
   drivers: readonly string[];
-  /** Local destination (world-readable when done, LAB-NOTES trap 7). */
+  /** Local destination (world-readable when done, docs/lab.md, trap 7). */
   out: string;
   log: (line: string) => void;
   signal?: AbortSignal;

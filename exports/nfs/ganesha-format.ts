@@ -120,7 +120,7 @@ export function parseGaneshaExports(text: string): { path: string; clients: { ho
 export interface GaneshaMainConfigOptions {
   /** The file netroot renders (the EXPORT blocks). */
   includePath: string;
-  /** Skip the grace period (tests; LAB-NOTES trap 4). */
+  /** Skip the grace period (tests; docs/lab.md, trap 4). */
   graceless?: boolean;
   /** Where Ganesha keeps NFSv4 client recovery records (default /var/lib/nfs/ganesha, shared by
    * every Ganesha on the machine: tests give each instance its own). */

@@ -142,7 +142,7 @@ export class GaneshaBackend implements NfsBackend {
     const out: string[] = [];
     const body = text.replace(/#.*$/gm, '');
     if (!body.includes(this.filePath)) out.push(`${this.mainConfigPath} does not %include ${this.filePath}`);
-    // LAB-NOTES trap 3: owner-name mapping deadlocks a node whose idmap helper is on the NFS root.
+    // docs/lab.md, trap 3: owner-name mapping deadlocks a node whose idmap helper is on the NFS root.
     if (!/Only_Numeric_Owners\s*=\s*(true|yes|1)\b/i.test(body)) out.push(`${this.mainConfigPath} lacks NFSV4 { Only_Numeric_Owners = true; }: nodes may hang at boot`);
     return out;
   }

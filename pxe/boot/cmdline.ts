@@ -18,7 +18,7 @@ export interface CmdlineOptions {
    * the node booted from (pxelinux's IPAPPEND 2 form). Default 'dhcp'.
    */
   ip?: 'dhcp' | 'bootif';
-  /** `initrd=<name>` first: the EFI stub needs it to find the initrd under UEFI (LAB-NOTES). */
+  /** `initrd=<name>` first: the EFI stub needs it to find the initrd under UEFI (docs/lab.md, trap 11). */
   initrdName?: string | null;
   /** Longest command line accepted (x86 COMMAND_LINE_SIZE is 2048). Default 2048. */
   maxLength?: number;

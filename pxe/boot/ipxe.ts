@@ -1,7 +1,8 @@
 /**
- * Per-node iPXE scripts. Debian's iPXE is a 2019 build (LAB-NOTES): HTTP only, so the base URL
- * must be http://. The kernel and initrd URLs end in "vmlinuz" and "initrd.img", which iPXE takes
- * as the image names, so `initrd=initrd.img` on the command line finds the initrd under UEFI.
+ * Per-node iPXE scripts. Debian's iPXE is a 2019 build (docs/lab.md, trap 9): HTTP only, so the
+ * base URL must be http://. The kernel and initrd URLs end in "vmlinuz" and "initrd.img", which
+ * iPXE takes as the image names, so `initrd=initrd.img` on the command line finds the initrd under
+ * UEFI (trap 11).
  */
 import { kernelCmdline, type CmdlineOptions } from './cmdline.js';
 import type { BootDecision } from './decision.js';

@@ -82,7 +82,7 @@ export type OptCode = (typeof Opt)[keyof typeof Opt];
 
 /** iPXE sub-options inside option 175. */
 export const IpxeOpt = {
-  /** 176: 1 = do not wait for ProxyDHCP offers (saves ~3 s per boot, LAB-NOTES trap 5). */
+  /** 176: 1 = do not wait for ProxyDHCP offers (saves ~3 s per boot, docs/lab.md, trap 5). */
   NoPxeDhcp: 176,
 } as const;
 

@@ -27,7 +27,7 @@ export function replyTo(req: DhcpPacket, type: MessageType, serverId: string): D
   return r;
 }
 
-/** iPXE's 175.176 = 1: no ProxyDHCP wait (LAB-NOTES trap 5). */
+/** iPXE's 175.176 = 1: no ProxyDHCP wait (docs/lab.md, trap 5). */
 export function setIpxeNoProxyWait(r: DhcpPacket): void {
   r.options.set(Opt.IpxeEncap, [{ code: IpxeOpt.NoPxeDhcp, data: Buffer.from([1]) }]);
 }

@@ -195,7 +195,7 @@ test('invalid settings are refused before the root is touched, naming the field'
   });
 });
 
-test('the boot marker cannot match systemd\'s Starting line for the booted unit (LAB-NOTES trap 10)', () => {
+test('the boot marker cannot match systemd\'s Starting line for the booted unit (docs/lab.md, trap 10)', () => {
   const desc = /Description=(.*)/.exec(BOOTED_UNIT)![1]!;
   const starting = `Starting netroot-booted.service - ${desc}...`;
   assert.equal(starting.toLowerCase().includes(BOOT_MARKER.toLowerCase()), false);

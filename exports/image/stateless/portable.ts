@@ -7,7 +7,7 @@
  * image on first boot.
  */
 
-/** Printed by the booted unit once the server answered. LAB-NOTES trap 10: it must not be
+/** Printed by the booted unit once the server answered. docs/lab.md, trap 10: it must not be
  * matchable by systemd's own "Starting netroot-booted.service - <Description>..." line. */
 export const BOOT_MARKER = 'NETROOT_BOOT_REPORTED';
 

@@ -1,9 +1,9 @@
 /**
  * NFS-Ganesha in the boot namespace, started the way a system service would run it
- * (`ganesha.nfsd -F -f CONF -L LOG -p PID`), with the main config LAB-NOTES asks for (NFSv4 only,
- * no rpcbind, Graceless, Only_Numeric_Owners, its own RecoveryRoot) and an `%include` of the
- * exports file netroot owns. netroot is configured with these paths (nfs.backend 'ganesha') and
- * reloads Ganesha itself when its table changes. Stopped by PID.
+ * (`ganesha.nfsd -F -f CONF -L LOG -p PID`), with the main config docs/lab.md asks for (traps 3,
+ * 4 and 12: NFSv4 only, no rpcbind, Graceless, Only_Numeric_Owners, its own RecoveryRoot) and an
+ * `%include` of the exports file netroot owns. netroot is configured with these paths
+ * (nfs.backend 'ganesha') and reloads Ganesha itself when its table changes. Stopped by PID.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -44,7 +44,7 @@ export async function startGanesha(ns: Ns, dir: string): Promise<Ganesha> {
   const logFile = join(dir, 'ganesha.log');
   // netroot rewrites this file; Ganesha must find it (empty) at its first start.
   if (!existsSync(exportsFile)) await writeFile(exportsFile, '');
-  // Graceless: the default grace period delays the first mount by up to 90 s (LAB-NOTES trap 4).
+  // Graceless: the default grace period delays the first mount by up to 90 s (docs/lab.md, trap 4).
   // Its own recovery root: the default /var/lib/nfs/ganesha is shared by every Ganesha here.
   await writeFile(mainConfig, renderGaneshaMainConfig({ includePath: exportsFile, graceless: true, recoveryRoot: join(dir, 'recovery') }));
   // A fresh log: the start is detected by a line in it, never one from an earlier run.

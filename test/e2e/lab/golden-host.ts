@@ -65,10 +65,12 @@ export async function startGoldenHost(o: GoldenHostOptions): Promise<GoldenHost>
     `cat ${q(keyFile)} > ${m}/root/.ssh/authorized_keys`,
     // The golden host as configured for the lab (per run, in the overlay; the cache stays pristine):
     // the lab has no DNS, so no resolver from the build machine (copied by debootstrap, unreachable
-    // here: every name lookup on a node, `hostname -f` included, would wait for its timeouts);
+    // here: every name lookup on a node, `hostname -f` included, would wait for its timeouts;
+    // docs/lab.md, trap 17);
     `printf '127.0.0.1\\tlocalhost\\n::1\\tlocalhost ip6-localhost ip6-loopback\\n' > ${m}/etc/hosts`,
     `printf '# the netroot lab has no DNS server\\n' > ${m}/etc/resolv.conf`,
-    // a fast initramfs compression (gzip -9 of ~60 MB takes minutes on a busy 2-core CI machine);
+    // a fast initramfs compression (gzip -9 of ~60 MB takes minutes on a busy 2-core CI machine;
+    // docs/lab.md, trap 18);
     `printf 'compress="gzip -1"\\n' > ${m}/etc/dracut.conf.d/20-netroot-e2e-lab.conf`,
     // no gettys on VGA consoles a -nographic VM does not have (the serial one stays).
     `ln -sf /dev/null ${m}/etc/systemd/system/getty-static.service`,

@@ -3,7 +3,7 @@
  * VM's tap and a veth to the golden host's own namespace. No link to the host, no route out
  * (network safety: DHCP and PXE traffic never leave these namespaces). An IPv6 address and a
  * router advertisement (radvd) on the bridge, because iPXE waits ~13 s for one after DHCP when
- * the link has none (LAB-NOTES trap 6).
+ * the link has none (docs/lab.md, trap 6).
  *
  *   node dist/test/e2e/lab/network.js     # self-test: build, ping the golden host, tear down
  */
@@ -46,7 +46,8 @@ export async function createBootNet(dir: string): Promise<BootNet> {
     const boot = await lab.ns('boot');
     const golden = await lab.ns('gold');
     await lab.bridge(boot, NET.bridge, `${NET.server}/${NET.prefixLen}`);
-    // Bridge ports forward at once (no STP learning delay before the firmware's first DISCOVER).
+    // Bridge ports forward at once (no STP learning delay before the firmware's first DISCOVER:
+    // docs/lab.md, trap 16).
     await boot.run(['ip', 'link', 'set', NET.bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
     const { aIf } = await lab.link(boot, null, golden, `${NET.golden}/${NET.prefixLen}`);
     await boot.run(['ip', 'link', 'set', aIf, 'master', NET.bridge]);

@@ -1,5 +1,5 @@
 /**
- * The VM: QEMU under TCG (KVM here runs only modified guests, LAB-NOTES trap 1), one CPU
+ * The VM: QEMU under TCG (KVM here runs only modified guests, docs/lab.md, trap 1), one CPU
  * `qemu64,-svm`, 1 GiB, no disk, one NIC on the boot namespace's tap. The serial console is the
  * process's stdio (`-nographic -serial stdio`: with -display none the firmware and iPXE output is
  * missing), timestamped line by line into a log file; commands go to its stdin. A monitor socket

@@ -2,7 +2,8 @@
  * The golden host's Debian root, built once with debootstrap and cached under
  * /var/cache/netroot-e2e/root-<hash of the recipe>/ so later runs on the same machine (CI included)
  * reuse it. Built into a temp dir beside it and renamed into place when complete, so a crashed
- * build never leaves a half root that looks cached. LAB-NOTES: about 4 minutes fresh, ~750 MB.
+ * build never leaves a half root that looks cached. About 4 minutes fresh, ~750 MB (docs/lab.md,
+ * trap 15).
  *
  *   node dist/test/e2e/lab/root-cache.js     # self-test: builds (or finds) the root, checks it
  */
@@ -20,13 +21,14 @@ export const RECIPE = {
   suite: 'bookworm',
   variant: 'minbase',
   include: ['systemd-sysv', 'udev', 'kmod', 'iproute2', 'procps', 'nfs-common'],
-  // dracut-network + isc-dhcp-client: the initramfs's NFS root (LAB-NOTES trap 2, network-legacy);
+  // dracut-network + isc-dhcp-client: the initramfs's NFS root (docs/lab.md, trap 2, network-legacy);
   // openssh-server + rsync: the golden host's side of a pull.
   packages: ['dracut', 'dracut-network', 'linux-image-amd64', 'isc-dhcp-client', 'openssh-server', 'rsync'],
   dracutConf: 'hostonly="no"\nadd_dracutmodules+=" network-legacy nfs "\n',
   setup: [
-    // A shell on the serial console without a password (LAB-NOTES: pass = login prompt seen; the
-    // test then sends its checks over the same console). agetty still prints "<host> login:".
+    // A shell on the serial console without a password (docs/lab.md, trap 13: pass = login prompt
+    // seen; the test then sends its checks over the same console). agetty still prints
+    // "<host> login:".
     'mkdir -p /etc/systemd/system/serial-getty@ttyS0.service.d',
     "printf '[Service]\\nExecStart=\\nExecStart=-/sbin/agetty --autologin root --keep-baud 115200,57600,38400,9600 %%I $TERM\\n' > /etc/systemd/system/serial-getty@ttyS0.service.d/autologin.conf",
     'echo root:netroot | chpasswd',
@@ -120,7 +122,7 @@ export async function ensureRoot(log: (l: string) => void = () => undefined): Pr
     // No service may start inside the chroot while packages install.
     await writeFile(join(tmp, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
     // dracut's own postinst builds an initramfs: without network-legacy named it picks
-    // systemd-networkd (needs dbus) and fails (LAB-NOTES trap 2).
+    // systemd-networkd (needs dbus) and fails (docs/lab.md, trap 2).
     await mkdir(join(tmp, 'etc/dracut.conf.d'), { recursive: true });
     await writeFile(join(tmp, 'etc/dracut.conf.d/10-netroot-e2e.conf'), RECIPE.dracutConf);
     await chrootSh(tmp, `apt-get update -qq && apt-get install -y -qq --no-install-recommends ${RECIPE.packages.join(' ')}`, log);

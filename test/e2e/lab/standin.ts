@@ -1,9 +1,9 @@
 /**
  * The stand-in boot server of the timing comparison: dnsmasq (DHCP + TFTP) in the boot namespace
- * on the lab bridge, the way the reference run booted this VM before netroot existed. It serves
- * the same boot loaders (Debian's ipxe), an iPXE script, and the same kernel + initramfs of the
- * same image version over TFTP; the root is the same NFS export from the same Ganesha. netroot
- * must be stopped while it runs (one DHCP server per link).
+ * on the lab bridge, the way this VM was first booted before netroot existed (docs/lab.md, "Where
+ * this comes from"). It serves the same boot loaders (Debian's ipxe), an iPXE script, and the
+ * same kernel + initramfs of the same image version over TFTP; the root is the same NFS export
+ * from the same Ganesha. netroot must be stopped while it runs (one DHCP server per link).
  */
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ export async function startStandin(o: StandinOptions): Promise<Standin> {
     'dhcp-boot=tag:!ipxe,tag:!efi,undionly.kpxe',
     'dhcp-boot=tag:!ipxe,tag:efi,ipxe.efi',
     'dhcp-boot=tag:ipxe,boot.ipxe',
-    // iPXE's "no ProxyDHCP wait" (LAB-NOTES trap 5), as netroot sends it: same footing.
+    // iPXE's "no ProxyDHCP wait" (docs/lab.md, trap 5), as netroot sends it: same footing.
     'dhcp-option=encap:175,176,1',
     'enable-tftp', `tftp-root=${tftp}`,
     'log-dhcp', '',

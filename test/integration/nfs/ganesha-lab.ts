@@ -1,8 +1,9 @@
 /**
  * A network-namespace lab for NFS-Ganesha: a server namespace with a bridge (10.53.0.1/16) and
- * two node namespaces (10.53.1.5 = node A, 10.53.1.6 = node B), Ganesha started as LAB-NOTES
- * describes (NFSv4 only, no rpcbind, Graceless, Only_Numeric_Owners) and stopped by PID, and
- * libnfs-utils clients run inside the node namespaces. Addresses stay inside the namespaces.
+ * two node namespaces (10.53.1.5 = node A, 10.53.1.6 = node B), Ganesha started as docs/lab.md
+ * describes (traps 3, 4 and 12: NFSv4 only, no rpcbind, Graceless, Only_Numeric_Owners) and
+ * stopped by PID, and libnfs-utils clients run inside the node namespaces. Addresses stay inside
+ * the namespaces.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
