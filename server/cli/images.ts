@@ -138,12 +138,12 @@ export async function imageCommand(io: ImageCliIo, sub: string | undefined, name
     }
     case 'show': {
       const i = await api.call<Record<string, unknown> & { versions: Record<string, unknown>[] }>('GET', `/images/${need()}`);
-      show(i, () => block({ name: i.name, host: i.host, activeVersion: i.activeVersion, settings: i.settings }) + table(i.versions, ['version', 'state', 'active', 'kernel', 'sizeBytes', 'runningNodes', 'pinnedNodes', 'createdAt']));
+      show(i, () => block({ name: i.name, host: i.host, activeVersion: i.activeVersion, settings: i.settings }) + table(i.versions, ['version', 'state', 'active', 'kernel', 'sizeBytes', 'runningNodes', 'bootsNext', 'pinnedNodes', 'createdAt']));
       return 0;
     }
     case 'versions': {
       const r = await api.call<{ items: Record<string, unknown>[] }>('GET', `/images/${need()}/versions`);
-      show(r, () => table(r.items, ['version', 'state', 'active', 'kernel', 'sizeBytes', 'runningNodes', 'pinnedNodes', 'createdAt']));
+      show(r, () => table(r.items, ['version', 'state', 'active', 'kernel', 'sizeBytes', 'runningNodes', 'bootsNext', 'pinnedNodes', 'createdAt']));
       return 0;
     }
     case 'pull': {

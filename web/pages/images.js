@@ -106,11 +106,11 @@ export function renderImages(main) {
       'table',
       { class: 'data' },
       h('caption', { class: 'sr-only' }, `Versions of ${image}`),
-      h('thead', {}, h('tr', {}, ['Version', 'State', 'Size', 'Kernel', 'Created', 'Running', 'Pinned'].map((c) => h('th', { scope: 'col' }, c)), session.canWrite ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
+      h('thead', {}, h('tr', {}, ['Version', 'State', 'Size', 'Kernel', 'Created', 'Running', 'Boots next', 'Pinned'].map((c) => h('th', { scope: 'col' }, c)), session.canWrite ? h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')) : null)),
       h(
         'tbody',
         {},
-        items.length === 0 ? h('tr', {}, h('td', { colspan: 8, class: 'empty' }, 'No versions yet: pull one from the golden host.')) : null,
+        items.length === 0 ? h('tr', {}, h('td', { colspan: 9, class: 'empty' }, 'No versions yet: pull one from the golden host.')) : null,
         items.map((v) =>
           h('tr', { class: v.active ? 'active' : null },
             h('td', { class: 'mono' }, h('span', { class: 'ver' }, v.version), v.active ? h('span', { class: 'badge st-booted' }, 'active') : null),
@@ -118,7 +118,9 @@ export function renderImages(main) {
             h('td', { class: 'num' }, h('span', { class: 'size' }, bytes(v.sizeBytes))),
             h('td', { class: 'mono small' }, v.kernel ?? '—'),
             h('td', {}, when(v.createdAt)),
-            h('td', { class: 'num' }, String(v.runningNodes ?? 0)),
+            // Running: what nodes reported booting; boots next: nodes that get it at their next boot.
+            h('td', { class: 'num', title: 'nodes that reported running this version' }, String(v.runningNodes ?? 0)),
+            h('td', { class: 'num', title: 'nodes that boot this version next (pinned, or the active version)' }, String(v.bootsNext ?? 0)),
             h('td', { class: 'num' }, v.pinnedNodes ? h('a', { href: `#/nodes${qs({ image, search: v.pinnedBy?.length === 1 ? v.pinnedBy[0] : '' })}`, title: (v.pinnedBy ?? []).join(', ') }, String(v.pinnedNodes)) : '0'),
             session.canWrite ? h('td', { class: 'row-actions' }, actions(v)) : null,
           ),

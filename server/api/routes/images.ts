@@ -18,7 +18,15 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
   async function versionsOf(name: string) {
     const image = await d.store.images.get(name);
     if (!image) throw notFound(`image ${JSON.stringify(name)}`);
-    const nodes = (await d.store.nodes.all()).filter((n) => n.image === name);
+    const all = await d.store.nodes.all();
+    const nodes = all.filter((n) => n.image === name);
+    // What registered nodes reported running (their own "booted" report), whatever image they
+    // are assigned now: a version can have running nodes that will boot another one next.
+    const registered = new Set(all.map((n) => n.mac));
+    const runs = new Map<string, number>();
+    for (const s of await d.store.events.statusAll()) {
+      if (s.runningImage === name && s.runningVersion && registered.has(s.mac)) runs.set(s.runningVersion, (runs.get(s.runningVersion) ?? 0) + 1);
+    }
     return {
       image,
       items: (await d.store.versions.list(name)).map((v) => ({
@@ -30,7 +38,8 @@ export function imageRoutes(d: { store: Store; images: ImageService; jobs: JobRu
         kept: v.kept,
         createdAt: iso(v.createdAt),
         active: image.activeVersion === v.version,
-        runningNodes: nodes.filter((n) => (n.pinnedVersion ?? image.activeVersion) === v.version).length,
+        runningNodes: runs.get(v.version) ?? 0,
+        bootsNext: nodes.filter((n) => (n.pinnedVersion ?? image.activeVersion) === v.version).length,
         pinnedNodes: nodes.filter((n) => n.pinnedVersion === v.version).length,
         pinnedBy: nodes.filter((n) => n.pinnedVersion === v.version).map((n) => n.fqdn),
       })),

@@ -216,6 +216,9 @@ test('a running or booting node keeps its version through publishes (images.keep
   const runs = async (mac: string) => (await nr.api('GET', `/nodes/${mac}`)).body.running?.version;
   assert.equal(await runs(A), v2);
   assert.equal(await runs(C), v1, 'what C reported, not what is active');
+  const vs = (await nr.api('GET', '/images/fixture/versions')).body.items as { version: string; runningNodes: number; bootsNext: number }[];
+  const row = (v: string) => vs.find((x) => x.version === v)!;
+  assert.deepEqual([row(v1).runningNodes, row(v2).runningNodes, row(v2).bootsNext], [1, 1, 3], 'C runs v1, A runs v2; A, B and C boot v2 next');
   const v3 = await pullPublish('three');
   assert.deepEqual((await versionsNow()).sort(), [v1, v2, v3].sort(), 'v1 (C runs it) and v2 (A runs it) stay');
   // Both reboot into v3: neither runs v1 or v2 any more.

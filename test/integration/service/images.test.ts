@@ -115,8 +115,9 @@ test('pull with a progress bar, publish, pull again, roll back; versions show wh
   const v2 = done.result.version as string;
   assert.match(done.log, /rsync from root@127\.0\.0\.1/);
   await nr.api('POST', '/images/fixture/publish', { version: v2 });
-  let vs = (await nr.api('GET', '/images/fixture/versions')).body.items as { version: string; active: boolean; runningNodes: number; state: string; sizeBytes: number }[];
-  assert.deepEqual(vs.map((v) => [v.version, v.state, v.active, v.runningNodes]), [[v1, 'ready', false, 0], [v2, 'ready', true, 1]]);
+  let vs = (await nr.api('GET', '/images/fixture/versions')).body.items as { version: string; active: boolean; runningNodes: number; bootsNext: number; state: string; sizeBytes: number }[];
+  // n1 boots v2 next; none has reported running anything yet.
+  assert.deepEqual(vs.map((v) => [v.version, v.state, v.active, v.bootsNext, v.runningNodes]), [[v1, 'ready', false, 0, 0], [v2, 'ready', true, 1, 0]]);
   assert.ok(vs[1]!.sizeBytes > 0);
   assert.equal((await nr.api('DELETE', `/images/fixture/versions/${v2}`)).status, 409, 'the active version cannot be removed');
   const rb = await nr.cli(['image', 'rollback', 'fixture', '--json']);
@@ -125,7 +126,7 @@ test('pull with a progress bar, publish, pull again, roll back; versions show wh
   assert.equal((await nr.api('PATCH', '/nodes/n1.lab.example', { pinnedVersion: v2 })).status, 200);
   assert.equal((await nr.api('DELETE', `/images/fixture/versions/${v2}`)).status, 409);
   vs = (await nr.api('GET', '/images/fixture/versions')).body.items;
-  assert.deepEqual(vs.map((v) => v.runningNodes), [0, 1]);
+  assert.deepEqual(vs.map((v) => v.bootsNext), [0, 1]);
   // Retention (keep 2): a third version published removes v1, never the pinned v2.
   const p3 = await nr.cli(['image', 'pull', 'fixture', '--wait', '--json']);
   const v3 = JSON.parse(p3.stdout).result.version as string;

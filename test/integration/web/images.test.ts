@@ -234,7 +234,7 @@ test('golden host, image pulls, publish/rollback, pin, a node booting live, fail
     await nav(page, 'Images').click();
     const cells = versionRow(page, v2).locator('td.num');
     await versionRow(page, v2).locator('td.num a').waitFor();
-    assert.deepEqual((await cells.allInnerTexts()).slice(1), ['1', '1'], 'running 1 (the pinned canary), pinned 1');
+    assert.deepEqual((await cells.allInnerTexts()).slice(1), ['0', '1', '1'], 'running 0 (none has booted it yet), boots next 1 (the pinned canary), pinned 1');
     assert.equal(await versionRow(page, v2).locator('td.num a').getAttribute('title'), 'canary.lab.example');
   });
 
