@@ -32,7 +32,8 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-export async function startSshd(dir: string, authorizedKey: string): Promise<TestSshd> {
+/** `wrap`: a command prefix (e.g. ['ip', 'netns', 'exec', ns]) to run sshd inside a namespace, on its loopback. */
+export async function startSshd(dir: string, authorizedKey: string, opts: { wrap?: string[] } = {}): Promise<TestSshd> {
   if (!(await stat(SSHD).then(() => true, () => false))) throw new Error(`${SSHD} missing: install openssh-server (scripts/deps/golden.txt)`);
   // sshd's privilege-separation dir. Created when missing and left in place: other test runs on
   // this machine may have an sshd of their own using it (removing it drops their connections
@@ -57,7 +58,8 @@ export async function startSshd(dir: string, authorizedKey: string): Promise<Tes
   };
   let proc: Started | null = null;
   const launch = async () => {
-    proc = start(SSHD, ['-D', '-e', '-f', conf]);
+    const argv = [...(opts.wrap ?? []), SSHD, '-D', '-e', '-f', conf];
+    proc = start(argv[0]!, argv.slice(1));
     await proc.waitFor(/Server listening on 127\.0\.0\.1 port/, 15000);
   };
   await keygen();
