@@ -10,7 +10,7 @@
  *   --seed N              the generator's seed: the same seed sends the same datagrams (14)
  *   --json FILE           the report as JSON to FILE (default: stdout, before the table)
  *   --rss-limit MIB       "flat": RSS at the end <= RSS after warm-up + MIB (64)
- *   --growth-limit MIB    "flat": RSS growth over the second half of the flood <= MIB (16)
+ *   --growth-limit MIB    "flat": RSS growth over the second half of the flood <= MIB (32)
  *   --after-rounds N      client rounds after the flood (5)
  *   --client-interval MS  pause between client rounds during the flood (3000)
  *   --sources N           sender source addresses, 1-8 (8)

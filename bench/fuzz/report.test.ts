@@ -34,6 +34,13 @@ test('memory: a short flood takes its warm-up from its first half', () => {
   assert.equal(v.flat, true);
 });
 
+test('memory: a gap in the samples takes the nearest one', () => {
+  const gap = series(40, (s) => 100 + s).filter((s) => s.t < 18_000 || s.t > 24_000);
+  const v = memoryVerdict(gap, 5000, 35_000, LIMITS);
+  assert.equal(v.midMiB, 100 + 17);
+  assert.ok(Number.isFinite(v.growthLastHalfMiB));
+});
+
 test('metrics: labels, escapes, and the counters the report uses', () => {
   const text = [
     '# HELP netroot_transfers_total x',

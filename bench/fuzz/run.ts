@@ -63,7 +63,7 @@ export interface CampaignOptions {
 }
 
 export const DEFAULTS: Omit<CampaignOptions, 'command' | 'log'> = {
-  datagrams: 1_000_000, rate: 10_000, seed: 14, clientIntervalMs: 3000, afterRounds: 5, memory: { sinceWarmMiB: 64, lastHalfMiB: 16 }, sources: 8, protocols: ['dhcp', 'tftp'], serviceEnv: {}, keep: false,
+  datagrams: 1_000_000, rate: 10_000, seed: 14, clientIntervalMs: 3000, afterRounds: 5, memory: { sinceWarmMiB: 64, lastHalfMiB: 32 }, sources: 8, protocols: ['dhcp', 'tftp'], serviceEnv: {}, keep: false,
 };
 
 export class Aborted extends Error {
