@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,20 @@ test('configured paths replace the default search; missing ones are reported wit
     await assert.rejects(discoverLoaders({ '../x': '/x' }, spec), /loaders\.\.\.\/x: loader names are plain file names/);
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test('boot loaders are shared with TFTP transfer workers, not copied per transfer (RSS grew under fuzzing)', async () => {
+  const r = await discoverLoaders();
+  const loaders = await loadLoaders(r);
+  assert.ok(loaders.size > 0);
+  for (const f of r.found) {
+    const b = loaders.get(f.name)!;
+    assert.ok(b.buffer instanceof SharedArrayBuffer, `${f.name} is in shared memory`);
+    // The whole SharedArrayBuffer is the file: what a worker receives is exactly its bytes.
+    assert.equal(b.byteOffset, 0);
+    assert.equal(b.buffer.byteLength, f.size);
+    assert.deepEqual(b, readFileSync(f.path));
   }
 });
 

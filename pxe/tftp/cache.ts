@@ -19,10 +19,11 @@ interface Entry {
 }
 
 /**
- * Entries live in SharedArrayBuffers: handing one to a transfer worker thread then shares the
- * bytes instead of copying the file for every transfer.
+ * A copy of `data` in a SharedArrayBuffer. Bytes served again and again (cache entries, boot
+ * loaders) live in one: handing them to a transfer worker thread then shares them, where a plain
+ * Buffer is copied into the worker for every transfer (garbage its heap frees only later).
  */
-function shared(data: Buffer): Buffer {
+export function sharedCopy(data: Buffer): Buffer {
   const out = Buffer.from(new SharedArrayBuffer(data.length));
   data.copy(out);
   return out;
@@ -63,7 +64,7 @@ export class FileCache {
     if (!p) {
       this.misses++;
       p = readFile(path)
-        .then(shared)
+        .then(sharedCopy)
         .finally(() => this.loading.delete(key));
       this.loading.set(key, p);
       const data = await p;

@@ -10,5 +10,5 @@ export { TftpError, notFound, accessViolation } from './files.js';
 export type { FileHandler, TftpFile, TftpClient } from './files.js';
 export { createStaticRoot, safeSegments } from './static-root.js';
 export type { StaticRootOptions } from './static-root.js';
-export { FileCache } from './cache.js';
+export { FileCache, sharedCopy } from './cache.js';
 export type { FileCacheOptions } from './cache.js';

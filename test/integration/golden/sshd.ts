@@ -46,6 +46,8 @@ export interface SshdOptions {
   port?: number;
   /** Serve this host key (a private key file, copied) rather than a fresh one: a fingerprint that is the same on every run. */
   hostKey?: string;
+  /** A command prefix (e.g. ['ip', 'netns', 'exec', ns]) to run sshd inside a namespace, on its loopback. */
+  wrap?: string[];
 }
 
 export async function startSshd(dir: string, authorizedKey: string, o: SshdOptions = {}): Promise<TestSshd> {
@@ -72,7 +74,8 @@ export async function startSshd(dir: string, authorizedKey: string, o: SshdOptio
   };
   let proc: Started | null = null;
   const launch = async () => {
-    proc = start(SSHD, ['-D', '-e', '-f', conf]);
+    const argv = [...(o.wrap ?? []), SSHD, '-D', '-e', '-f', conf];
+    proc = start(argv[0]!, argv.slice(1));
     await proc.waitFor(/Server listening on 127\.0\.0\.1 port/, 15000);
   };
   if (o.hostKey) {
