@@ -11,8 +11,8 @@ import {
   RW_MOUNT, SEED_RWTAB, SEED_STATETAB, STATE_MOUNT,
 } from './tabs.js';
 import {
-  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
-  renderBootedConf, SCRIPT_DIR, UNIT_DIR,
+  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, HOSTNAME_SCRIPT, HOSTNAME_UNIT, NATIVE_READONLY_ROOT,
+  READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT, renderBootedConf, SCRIPT_DIR, UNIT_DIR,
 } from './portable.js';
 import type { HostKeyPolicy, RwtabEntry, StateMode } from '../types.js';
 
@@ -79,6 +79,12 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
     await writeIn(root, `${SCRIPT_DIR}/readonly-root`, READONLY_ROOT_SCRIPT, 0o755);
     changed.push(...(await installUnit(root, 'netroot-readonly-root.service', READONLY_ROOT_UNIT, 'local-fs.target')));
     reports.push({ step: 'portable-readonly-root', changed });
+  } else {
+    // RHEL's readonly-root names the state directory after the host name (portable.ts, HOSTNAME_SCRIPT).
+    const changed = [`${SCRIPT_DIR}/hostname`];
+    await writeIn(root, `${SCRIPT_DIR}/hostname`, HOSTNAME_SCRIPT, 0o755);
+    changed.push(...(await installUnit(root, 'netroot-hostname.service', HOSTNAME_UNIT, 'local-fs.target')));
+    reports.push({ step: 'hostname-unit', changed });
   }
   if (keys.statetab.length) {
     // Whatever readonly-root the root brings: RHEL's sshd-keygen cannot fill the placeholders.
