@@ -65,8 +65,11 @@ test('dracut 059+ gets network-legacy (docs/lab.md, trap 2); the conf is generic
   assert.equal(parseDracutVersion('dracut-059'), 59);
   assert.equal(parseDracutVersion('dracut 102'), 102);
   assert.equal(parseDracutVersion('bash: dracut: not found'), null);
-  assert.deepEqual(dracutModules(57), ['nfs', 'network', 'base']);
+  // 033 (EL7), 049 (EL8), 057 (EL9): dracut's 40network chooses (network-manager where nm-initrd-generator is).
+  for (const v of [33, 49, 57]) for (const nm of [false, true]) assert.deepEqual(dracutModules(v, nm), ['nfs', 'network', 'base'], `${v} ${nm}`);
   assert.deepEqual(dracutModules(59), ['nfs', 'network', 'base', 'network-legacy']);
+  // 059+ with NetworkManager: dracut picks network-manager itself; network-legacy would override it.
+  assert.deepEqual(dracutModules(102, true), ['nfs', 'network', 'base']);
   assert.equal(renderDracutConf({ drivers: ['virtio_net', 'e1000e'], dracutVersion: 59 }), [
     '# Written by netroot (seed "general setup"): generic initramfs images that can boot an NFS root.',
     'hostonly="no"',

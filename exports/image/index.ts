@@ -12,7 +12,7 @@ export {
 } from './lifecycle.js';
 export { pickKernel, bootableKernels, compareKernelVersions, copyKernel } from './kernel.js';
 export {
-  dracutArgv, parseLsinitrd, checkListing, goldenHostBuilder, chrootBuilder,
+  dracutArgv, parseLsinitrd, checkListing, networkHandler, goldenHostBuilder, chrootBuilder,
   type InitramfsBuilder, type BuildArgs, type ToolPaths, type Listing,
 } from './initramfs.js';
 export { sha256File, writeManifest, type Manifest, type ManifestFile } from './manifest.js';

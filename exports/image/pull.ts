@@ -17,7 +17,7 @@ import { makeStateless } from './stateless/make.js';
 import { keyBlob } from './stateless/authkeys.js';
 import { newVersionName, validateImageName, validateVersionName, versionPaths } from './names.js';
 import { copyKernel, pickKernel } from './kernel.js';
-import { checkListing, chrootBuilder, goldenHostBuilder, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
+import { checkListing, chrootBuilder, goldenHostBuilder, networkHandler, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
 import { readManifest, sha256File, writeManifest } from './manifest.js';
 import { removeVersionTree } from './tree.js';
 import type { PullLock, VersionStore } from './store.js';
@@ -226,6 +226,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
       else if ((s.mode & 0o004) === 0) problems.push(`${what}: ${p} is not world-readable`);
     }
     if (problems.length) throw new Error(problems.join('; '));
+    log(`initramfs network: ${networkHandler(listing)} (dracut modules: ${listing.dracutModules.join(' ')})`);
     progress('check', DONE);
 
     step = 'manifest';
