@@ -29,6 +29,14 @@ eth0 virtio_net
 /dev/vda1 20961280 4500000 16461280 22% /
 @@dracut
 dracut 057-53.git20240104.el9
+@@nm
+yes
+@@selinux
+# This file controls the state of SELinux on the system.
+SELINUX=enforcing
+SELINUXTYPE=targeted
+@@getenforce
+Enforcing
 @@readahead
 0
 `;
@@ -44,7 +52,11 @@ test('parsePreflight: a RHEL host missing dracut-config-generic', () => {
   assert.deepEqual(r.networkDrivers, [{ iface: 'eth0', driver: 'virtio_net' }]);
   assert.equal(r.freeBytes, 16461280 * 1024);
   assert.equal(r.dracutVersion, 57);
+  assert.equal(r.initramfsNetwork, 'network-manager');
+  assert.deepEqual(r.selinux, { config: 'enforcing', running: 'enforcing' });
   assert.deepEqual(r.problems, ['package dracut-config-generic is missing']);
+  assert.equal(r.warnings.length, 1);
+  assert.match(r.warnings[0]!, /SELinux is enforcing here; images boot permissive by default: .*nfs_t/);
 });
 
 test('parsePreflight: a Debian host with autofs running and dpkg statuses', () => {

@@ -4,7 +4,7 @@
  * initramfs; systemd-readahead-collect is disabled (it writes to the root at boot).
  */
 import type { GoldenSession } from './session.js';
-import { parseDracutVersion } from './preflight.js';
+import { NM_INITRD_GENERATOR_TEST, parseDracutVersion } from './preflight.js';
 import { shellJoin, shellQuote } from './shell.js';
 
 export const DRACUT_CONF_PATH = '/etc/dracut.conf.d/90-netroot.conf';
@@ -16,9 +16,6 @@ export interface DracutConfOptions {
   /** The host has NetworkManager's nm-initrd-generator (dracut then picks network-manager). */
   networkManager?: boolean;
 }
-
-/** One shell test, true when dracut would pick NetworkManager for the initramfs's network. */
-export const NM_INITRD_GENERATOR_TEST = '[ -x /usr/libexec/nm-initrd-generator ] || [ -x /usr/lib/nm-initrd-generator ]';
 
 function checkWords(list: readonly string[], field: string): void {
   for (const w of list) if (!/^[A-Za-z0-9_.-]+$/.test(w)) throw new Error(`${field}: ${JSON.stringify(w)} is not a module name`);

@@ -1,5 +1,5 @@
 /** exports/image: golden-host pulls into versions, stateless roots, initramfs, publish/rollback/retention. */
-export type { ImageSettings, StateMode, HostKeyPolicy, RwtabEntry, RwtabType, InitramfsWhere, VersionRecord, VersionState } from './types.js';
+export type { ImageSettings, StateMode, HostKeyPolicy, RwtabEntry, RwtabType, InitramfsWhere, SelinuxMode, VersionRecord, VersionState } from './types.js';
 export { pullVersion, PullError, PullBusyError, type PullOptions, type PullHooks, type PullStep } from './pull.js';
 export { MemoryVersionStore, MemoryPullLock, type VersionStore, type VersionPatch, type PullLock } from './store.js';
 export { validateImageName, validateVersionName, versionPaths, imageDir, newVersionName, type VersionPaths } from './names.js';

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Runner } from '../runner.js';
 import type { GoldenSession } from '../golden/session.js';
-import { parseDracutVersion } from '../golden/preflight.js';
-import { dracutDrivers, dracutModules, NM_INITRD_GENERATOR_TEST } from '../golden/prepare.js';
+import { NM_INITRD_GENERATOR_TEST, parseDracutVersion } from '../golden/preflight.js';
+import { dracutDrivers, dracutModules } from '../golden/prepare.js';
 import { shellJoin } from '../golden/shell.js';
 import { resolveInRoot } from './stateless/rootfs.js';
 

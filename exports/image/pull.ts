@@ -231,10 +231,11 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     hooks.signal?.throwIfAborted();
     const ownKey = await ownPublicKey(o.identity, runner);
     const reports = await makeStateless(paths.root, {
-      state: o.image.state, hostKeys: o.image.hostKeys, rwtab: o.image.rwtab, statetab: o.image.statetab, bootReport: o.bootReport,
-      removeKeys: [ownKey],
+      state: o.image.state, hostKeys: o.image.hostKeys, selinux: o.image.selinux, rwtab: o.image.rwtab, statetab: o.image.statetab,
+      bootReport: o.bootReport, removeKeys: [ownKey],
     });
     for (const r of reports) {
+      if (r.note) log(r.note);
       if (!r.changed.length) continue;
       if (r.step === 'netroot-key') log(`removed netroot's own SSH key (${fingerprintSha256(Buffer.from(keyBlob(ownKey), 'base64'))}) from ${r.changed.join(' ')}: it must not log in to the nodes`);
       else log(`stateless ${r.step}: ${r.changed.join(' ')}`);

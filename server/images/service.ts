@@ -211,6 +211,7 @@ export class ImageService {
       drivers: s.drivers,
       state: s.state.kind === 'diskless' ? { kind: 'diskless', server: server!, stateExport: join(this.config.dataDir, 'state') } : { kind: 'local', rwLabel: s.state.rwLabel, stateLabel: s.state.stateLabel },
       hostKeys: s.hostKeys,
+      selinux: s.selinux,
       initramfs: s.initramfs,
       ...(s.kernel ? { kernel: s.kernel } : {}),
     };

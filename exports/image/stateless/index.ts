@@ -10,3 +10,4 @@ export {
 } from './portable.js';
 export { resolveInRoot } from './rootfs.js';
 export { removeAuthorizedKeys, authorizedKeysFiles } from './authkeys.js';
+export { applySelinux, selinuxMode, setSelinuxMode, SELINUX_CONFIG, type SelinuxResult } from './selinux.js';

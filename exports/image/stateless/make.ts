@@ -14,11 +14,14 @@ import {
   BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, HOSTNAME_SCRIPT, HOSTNAME_UNIT, NATIVE_READONLY_ROOT,
   READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT, renderBootedConf, SCRIPT_DIR, UNIT_DIR,
 } from './portable.js';
-import type { HostKeyPolicy, RwtabEntry, StateMode } from '../types.js';
+import { applySelinux } from './selinux.js';
+import type { HostKeyPolicy, RwtabEntry, SelinuxMode, StateMode } from '../types.js';
 
 export interface StatelessOptions {
   state: StateMode;
   hostKeys: HostKeyPolicy;
+  /** Default 'permissive' (selinux.ts). */
+  selinux?: SelinuxMode;
   /** The image's own rwtab/statetab entries (added after the seed's). */
   rwtab?: readonly RwtabEntry[];
   statetab?: readonly string[];
@@ -31,6 +34,8 @@ export interface StatelessOptions {
 export interface StepReport {
   step: string;
   changed: string[];
+  /** A line for the pull log beyond the changed files. */
+  note?: string;
 }
 
 /** True when the root brings RHEL's readonly-root (then netroot only writes its config). */
@@ -59,6 +64,9 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
 
   const keys = await applyHostKeyPolicy(root, opts.hostKeys);
   reports.push({ step: 'ssh-host-keys', changed: keys.changed });
+
+  const se = await applySelinux(root, opts.selinux ?? 'permissive');
+  if (se.note !== null) reports.push({ step: 'selinux', changed: se.changed, note: se.note });
 
   const rwtab = mergeRwtab(SEED_RWTAB, opts.rwtab ?? []);
   const statetab = mergeStatetab(SEED_STATETAB, opts.statetab ?? [], keys.statetab);
