@@ -11,3 +11,5 @@ export {
   planPrepare, applyPrepare, renderDracutConf, dracutModules, dracutDrivers, DRACUT_CONF_PATH,
   type PreparePlan, type DracutConfOptions,
 } from './prepare.js';
+export { readFacts, parseFacts, autofsProblem, FACTS_SCRIPT, type GoldenFacts } from './facts.js';
+export { parseMountinfo, foreignMounts, mountExcludes, LOCAL_DISK_FS, type Mount } from './mounts.js';

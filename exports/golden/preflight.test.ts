@@ -29,6 +29,14 @@ eth0 virtio_net
 /dev/vda1 20961280 4500000 16461280 22% /
 @@dracut
 dracut 057-53.git20240104.el9
+@@nm
+yes
+@@selinux
+# This file controls the state of SELinux on the system.
+SELINUX=enforcing
+SELINUXTYPE=targeted
+@@getenforce
+Enforcing
 @@readahead
 0
 `;
@@ -44,7 +52,11 @@ test('parsePreflight: a RHEL host missing dracut-config-generic', () => {
   assert.deepEqual(r.networkDrivers, [{ iface: 'eth0', driver: 'virtio_net' }]);
   assert.equal(r.freeBytes, 16461280 * 1024);
   assert.equal(r.dracutVersion, 57);
+  assert.equal(r.initramfsNetwork, 'network-manager');
+  assert.deepEqual(r.selinux, { config: 'enforcing', running: 'enforcing' });
   assert.deepEqual(r.problems, ['package dracut-config-generic is missing']);
+  assert.equal(r.warnings.length, 1);
+  assert.match(r.warnings[0]!, /SELinux is enforcing here; images boot permissive by default: .*nfs_t/);
 });
 
 test('parsePreflight: a Debian host with autofs running and dpkg statuses', () => {
@@ -65,8 +77,11 @@ test('dracut 059+ gets network-legacy (docs/lab.md, trap 2); the conf is generic
   assert.equal(parseDracutVersion('dracut-059'), 59);
   assert.equal(parseDracutVersion('dracut 102'), 102);
   assert.equal(parseDracutVersion('bash: dracut: not found'), null);
-  assert.deepEqual(dracutModules(57), ['nfs', 'network', 'base']);
+  // 033 (EL7), 049 (EL8), 057 (EL9): dracut's 40network chooses (network-manager where nm-initrd-generator is).
+  for (const v of [33, 49, 57]) for (const nm of [false, true]) assert.deepEqual(dracutModules(v, nm), ['nfs', 'network', 'base'], `${v} ${nm}`);
   assert.deepEqual(dracutModules(59), ['nfs', 'network', 'base', 'network-legacy']);
+  // 059+ with NetworkManager: dracut picks network-manager itself; network-legacy would override it.
+  assert.deepEqual(dracutModules(102, true), ['nfs', 'network', 'base']);
   assert.equal(renderDracutConf({ drivers: ['virtio_net', 'e1000e'], dracutVersion: 59 }), [
     '# Written by netroot (seed "general setup"): generic initramfs images that can boot an NFS root.',
     'hostonly="no"',

@@ -1,10 +1,14 @@
 /**
  * Preflight (`netroot golden check <host>`): what the seed asks of a golden host, read over SSH in
- * one round trip: kernels, the seed's packages, autofs (the seed: "infinite mounting loop"),
- * loaded drivers (the seed's `xs`), free space, dracut version, systemd-readahead-collect.
+ * one round trip: kernels, the seed's packages, autofs (the seed: "infinite mounting loop"; a pull
+ * refuses to start while it runs), loaded drivers (the seed's `xs`), free space, dracut version and
+ * the initramfs network it will pick, SELinux, systemd-readahead-collect.
  */
 import type { GoldenSession } from './session.js';
 import { shellQuote } from './shell.js';
+
+/** One shell test, true when dracut would pick NetworkManager for the initramfs's network (prepare.ts dracutModules). */
+export const NM_INITRD_GENERATOR_TEST = '[ -x /usr/libexec/nm-initrd-generator ] || [ -x /usr/lib/nm-initrd-generator ]';
 
 export interface PackageStatus {
   /** The seed's name for it (nfs-utils is nfs-common on Debian). */
@@ -30,9 +34,15 @@ export interface PreflightReport {
   networkDrivers: { iface: string; driver: string }[];
   freeBytes: number | null;
   dracutVersion: number | null;
+  /** What dracut's network module will pick for the initramfs (prepare.ts dracutModules). */
+  initramfsNetwork: 'network' | 'network-manager' | 'network-legacy' | null;
+  /** SELinux: the golden root's /etc/selinux/config SELINUX= and the running host's mode. */
+  selinux: { config: string | null; running: string | null };
   readaheadCollect: boolean;
   /** Problems that would make a pull or a boot fail, in words for the admin. */
   problems: string[];
+  /** What works but differs from the golden host on the nodes, in words for the admin. */
+  warnings: string[];
 }
 
 const SEED_PACKAGES: Record<'rpm' | 'dpkg', [string, string][]> = {
@@ -54,6 +64,9 @@ export function preflightScript(sourcePath: string): string {
     'echo @@netdrv; for d in /sys/class/net/*/device/driver; do [ -e "$d" ] || continue; i=${d#/sys/class/net/}; echo "${i%%/*} $(basename "$(readlink -f "$d")")"; done',
     `echo @@df; df -Pk ${shellQuote(sourcePath)} 2>/dev/null | tail -n 1`,
     'echo @@dracut; dracut --version 2>/dev/null | head -n 1',
+    `echo @@nm; ${NM_INITRD_GENERATOR_TEST} && echo yes`,
+    `echo @@selinux; cat ${shellQuote(`${sourcePath.replace(/\/$/, '')}/etc/selinux/config`)} 2>/dev/null`,
+    'echo @@getenforce; getenforce 2>/dev/null',
     'echo @@readahead; systemctl list-unit-files systemd-readahead-collect.service 2>/dev/null | grep -c "^systemd-readahead-collect"',
     'exit 0',
   ].join('\n');
@@ -106,15 +119,27 @@ export function parsePreflight(host: string, out: string): PreflightReport {
     networkDrivers: get('netdrv').map((l) => { const [iface, driver] = l.split(' '); return { iface: iface!, driver: driver ?? '' }; }),
     freeBytes: Number.isFinite(freeKb) ? freeKb * 1024 : null,
     dracutVersion: parseDracutVersion(get('dracut')[0]),
+    initramfsNetwork: null,
+    selinux: {
+      config: get('selinux').map((l) => /^\s*SELINUX\s*=\s*"?(\w+)"?/.exec(l)?.[1]?.toLowerCase()).filter(Boolean).at(-1) ?? null,
+      running: get('getenforce')[0]?.trim().toLowerCase() ?? null,
+    },
     readaheadCollect: Number(get('readahead')[0] ?? '0') > 0,
     problems: [],
+    warnings: [],
   };
+  const v = report.dracutVersion;
+  const nm = get('nm').includes('yes');
+  report.initramfsNetwork = v === null ? null : v < 49 ? 'network' : nm ? 'network-manager' : 'network-legacy';
   const p = report.problems;
   if (report.kernels.bootable.length === 0) p.push('no kernel with both /lib/modules/<version> and /boot/vmlinuz-<version>');
   if (pm === null) p.push('neither rpm nor dpkg found: cannot check packages');
   for (const pk of packages) if (!pk.present && !pk.note) p.push(`package ${pk.checked} is missing`);
   if (report.autofsRunning) p.push('autofs is running: copying the root would follow its mounts (seed: infinite mount loop); stop it first');
   if (report.dracutVersion === null) p.push('dracut not found');
+  if (report.selinux.config === 'enforcing' || report.selinux.running === 'enforcing') {
+    report.warnings.push('SELinux is enforcing here; images boot permissive by default: netroot\'s NFS exports carry no SELinux labels, so a node\'s root and state are nfs_t and enforcing would deny confined services their files (image setting selinux: permissive, disabled, or enforcing with labeled NFS)');
+  }
   return report;
 }
 

@@ -1,5 +1,5 @@
 /** exports/image: golden-host pulls into versions, stateless roots, initramfs, publish/rollback/retention. */
-export type { ImageSettings, StateMode, HostKeyPolicy, RwtabEntry, RwtabType, InitramfsWhere, VersionRecord, VersionState } from './types.js';
+export type { ImageSettings, StateMode, HostKeyPolicy, RwtabEntry, RwtabType, InitramfsWhere, SelinuxMode, VersionRecord, VersionState } from './types.js';
 export { pullVersion, PullError, PullBusyError, type PullOptions, type PullHooks, type PullStep } from './pull.js';
 export { MemoryVersionStore, MemoryPullLock, type VersionStore, type VersionPatch, type PullLock } from './store.js';
 export { validateImageName, validateVersionName, versionPaths, imageDir, newVersionName, type VersionPaths } from './names.js';
@@ -12,7 +12,7 @@ export {
 } from './lifecycle.js';
 export { pickKernel, bootableKernels, compareKernelVersions, copyKernel } from './kernel.js';
 export {
-  dracutArgv, parseLsinitrd, checkListing, goldenHostBuilder, chrootBuilder,
+  dracutArgv, parseLsinitrd, checkListing, networkHandler, goldenHostBuilder, chrootBuilder,
   type InitramfsBuilder, type BuildArgs, type ToolPaths, type Listing,
 } from './initramfs.js';
 export { sha256File, writeManifest, type Manifest, type ManifestFile } from './manifest.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, mkdir, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkListing, chrootBuilder, dracutArgv, parseLsinitrd } from './initramfs.js';
+import { checkListing, chrootBuilder, dracutArgv, networkHandler, parseLsinitrd } from './initramfs.js';
 import { compareKernelVersions } from './kernel.js';
 import type { Runner } from '../runner.js';
 
@@ -37,6 +37,19 @@ test('dracutArgv: seed modules, network-legacy on 059+, drivers, no host-only', 
   assert.deepEqual(dracutArgv({ dracutVersion: 59, drivers: ['virtio_net'], out: '/tmp/x.img', kver: '6.1.0-18-amd64' }),
     ['dracut', '--no-hostonly', '-a', 'nfs network base', '--add', 'network-legacy', '--add-drivers', 'nfs nfsv4 virtio_net', '-f', '/tmp/x.img', '6.1.0-18-amd64']);
   assert.deepEqual(dracutArgv({ dracutVersion: 33, drivers: [], out: 'o', kver: 'k' }).slice(1, 6), ['--no-hostonly', '-a', 'nfs network base', '--add-drivers', 'nfs nfsv4']);
+  assert.deepEqual(dracutArgv({ dracutVersion: 57, networkManager: true, drivers: [], out: 'o', kver: 'k' }).slice(1, 6), ['--no-hostonly', '-a', 'nfs network base', '--add-drivers', 'nfs nfsv4']);
+  assert.ok(!dracutArgv({ dracutVersion: 59, networkManager: true, drivers: [], out: 'o', kver: 'k' }).includes('network-legacy'));
+});
+
+test('networkHandler: the listing names the initramfs network implementation; none is a problem', () => {
+  const l = parseLsinitrd(LSINITRD);
+  assert.equal(networkHandler(l), 'network-legacy');
+  assert.equal(networkHandler({ ...l, dracutModules: ['bash', 'network-manager', 'network', 'nfs', 'base'] }), 'network-manager');
+  // dracut 033 (EL7): 40network is the implementation.
+  assert.equal(networkHandler({ ...l, dracutModules: ['network', 'nfs', 'base'] }), 'network');
+  const none = { ...l, dracutModules: ['nfs', 'base'] };
+  assert.equal(networkHandler(none), null);
+  assert.match(checkListing(none, '6.1.0-18-amd64').join(), /no network module/);
 });
 
 test('parseLsinitrd + checkListing: nfs module and modules of the right kernel', () => {

@@ -1,30 +1,36 @@
 /**
  * The initramfs: dracut with the seed's modules (`nfs network base`, plus network-legacy on
- * dracut >= 059, docs/lab.md, trap 2), the image's drivers, no host-only; built on the golden host
+ * dracut >= 059 without NetworkManager, prepare.ts dracutModules), the image's drivers, no host-only; built on the golden host
  * over SSH and fetched by SFTP (the seed's way), or in the new root through chroot. The listing
  * (lsinitrd, from the same dracut) is checked: nfs module present, modules of the right kernel.
  */
-import { rename, chmod, rm } from 'node:fs/promises';
+import { rename, chmod, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Runner } from '../runner.js';
 import type { GoldenSession } from '../golden/session.js';
-import { parseDracutVersion } from '../golden/preflight.js';
+import { NM_INITRD_GENERATOR_TEST, parseDracutVersion } from '../golden/preflight.js';
 import { dracutDrivers, dracutModules } from '../golden/prepare.js';
 import { shellJoin } from '../golden/shell.js';
+import { resolveInRoot } from './stateless/rootfs.js';
 
 const LISTING_MARK = '@@netroot-lsinitrd@@';
+const NM_MARK = '@@netroot-nm-initrd-generator@@';
+/** Where NetworkManager packages nm-initrd-generator (EL: libexec; some distributions: lib). */
+const NM_INITRD_GENERATORS = ['/usr/libexec/nm-initrd-generator', '/usr/lib/nm-initrd-generator'];
 
 export interface DracutArgs {
   dracut?: string;
   dracutVersion: number | null;
+  /** nm-initrd-generator is there: dracut's 40network picks network-manager (prepare.ts). */
+  networkManager?: boolean;
   drivers: readonly string[];
   out: string;
   kver: string;
 }
 
 export function dracutArgv(a: DracutArgs): string[] {
-  const mods = dracutModules(a.dracutVersion);
+  const mods = dracutModules(a.dracutVersion, a.networkManager);
   const base = mods.filter((m) => m !== 'network-legacy');
   return [
     a.dracut ?? 'dracut', '--no-hostonly', '-a', base.join(' '),
@@ -55,10 +61,19 @@ export function parseLsinitrd(text: string): Listing {
   return { dracutModules, files };
 }
 
+/** The dracut modules that bring up the initramfs's network, by dracut version (prepare.ts). */
+export const NETWORK_HANDLERS = ['network-manager', 'network-legacy', 'systemd-networkd', 'network-wicked', 'connman'];
+
+/** The initramfs's network implementation as its listing says ('network' alone: dracut 033's 40network). */
+export function networkHandler(l: Listing): string | null {
+  return NETWORK_HANDLERS.find((m) => l.dracutModules.includes(m)) ?? (l.dracutModules.includes('network') ? 'network' : null);
+}
+
 /** Problems that make an initramfs unfit for an NFS root of kernel kver ([] = fit). */
 export function checkListing(l: Listing, kver: string): string[] {
   const p: string[] = [];
   if (!l.dracutModules.includes('nfs')) p.push('initramfs: dracut module "nfs" missing');
+  if (networkHandler(l) === null) p.push('initramfs: no network module (dracut "network"): the NFS root cannot be reached');
   if (!l.files.some((f) => f.includes(`lib/modules/${kver}/`))) p.push(`initramfs: no modules for kernel ${kver} (built for another kernel?)`);
   return p;
 }
@@ -89,10 +104,13 @@ export function goldenHostBuilder(session: GoldenSession, tools: ToolPaths = {})
   const dracut = tools.dracut ?? 'dracut';
   return {
     async build(a) {
-      const ver = parseDracutVersion((await session.exec([dracut, '--version'], { okCodes: [0, 1, 2], signal: a.signal })).stdout);
+      const probe = await session.execShell(`${shellJoin([dracut, '--version'])} 2>/dev/null | head -n 1; ${NM_INITRD_GENERATOR_TEST} && echo ${NM_MARK}; exit 0`,
+        { signal: a.signal });
+      const ver = parseDracutVersion(probe.stdout);
+      const networkManager = probe.stdout.includes(NM_MARK);
       const tmp = `/tmp/netroot-initramfs-${randomBytes(6).toString('hex')}.img`;
       try {
-        const argv = dracutArgv({ dracut, dracutVersion: ver, drivers: a.drivers, out: tmp, kver: a.kver });
+        const argv = dracutArgv({ dracut, dracutVersion: ver, networkManager, drivers: a.drivers, out: tmp, kver: a.kver });
         a.log(`golden host ${session.host.name}: ${argv.join(' ')}`);
         // One round trip for build + listing (sessions are slow to start on a busy host); dracut's
         // own output goes to stderr so stdout after the marker is lsinitrd's alone.
@@ -123,7 +141,12 @@ export function chrootBuilder(runner: Runner, tools: ToolPaths = {}): InitramfsB
           mounted.unshift(join(a.root, d));
         }
         const ver = parseDracutVersion((await runner(['chroot', a.root, dracut, '--version'], { okCodes: [0, 1, 2], signal: a.signal })).stdout);
-        const argv = ['chroot', a.root, ...dracutArgv({ dracut, dracutVersion: ver, drivers: a.drivers, out: rel, kver: a.kver })];
+        let networkManager = false;
+        for (const g of NM_INITRD_GENERATORS) {
+          const st = await stat(await resolveInRoot(a.root, g, true)).catch(() => null);
+          if (st?.isFile() && (st.mode & 0o111) !== 0) networkManager = true;
+        }
+        const argv = ['chroot', a.root, ...dracutArgv({ dracut, dracutVersion: ver, networkManager, drivers: a.drivers, out: rel, kver: a.kver })];
         a.log(argv.join(' '));
         await runner(argv, { timeoutMs: 15 * 60_000, signal: a.signal, onLine: (l) => a.log(l) });
         const listing = (await runner(['chroot', a.root, tools.lsinitrd ?? 'lsinitrd', rel], { timeoutMs: 120_000, signal: a.signal })).stdout;

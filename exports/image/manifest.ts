@@ -18,7 +18,8 @@ export interface Manifest {
   /** The pipeline's inputs besides the tree (settings, boot report, pipeline revision), hashed. */
   settingsKey?: string;
   previous: string | null;
-  initramfs: { builtOn: 'golden' | 'chroot'; dracutModules: string[] };
+  /** drivers: what --add-drivers got besides nfs/nfsv4 (the image's, or the golden host's loaded ones). */
+  initramfs: { builtOn: 'golden' | 'chroot'; dracutModules: string[]; drivers?: string[] };
   files: Record<string, ManifestFile>;
 }
 

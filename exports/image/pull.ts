@@ -1,7 +1,9 @@
 /**
  * pullVersion: one pull of an image from its golden host into a new version, as a function the
- * server's job runner calls with callbacks. rsync (--link-dest to the previous version) ->
- * stateless steps -> kernel + initramfs -> checks -> manifest -> ready. Any failure, abort
+ * server's job runner calls with callbacks. Golden-host facts (a running autofs refuses the pull;
+ * mounts that are not part of its root are excluded; loaded drivers are the default initramfs
+ * drivers) -> rsync (--link-dest to the previous version) -> stateless steps -> kernel + initramfs
+ * -> checks -> manifest -> ready. Any failure, abort
  * included, leaves the version `failed` (tree removed, or kept with keepFailed) and never touches
  * other versions, so the active one keeps serving. A service killed mid-pull leaves it `building`
  * until its next start, which fails it the same way (recover.ts).
@@ -13,11 +15,15 @@ import { openSession as defaultOpenSession, type GoldenSession } from '../golden
 import { rsyncArgv, parseProgress2, SourceListing, type Progress } from '../golden/rsync.js';
 import type { GoldenHost, SshIdentity } from '../golden/types.js';
 import { fingerprintSha256 } from '../golden/hostkey.js';
+import { autofsProblem, readFacts, type GoldenFacts } from '../golden/facts.js';
+import { foreignMounts, mountExcludes } from '../golden/mounts.js';
+import { defaultDrivers, parseModulesDep } from './drivers.js';
+import { readIn } from './stateless/rootfs.js';
 import { makeStateless } from './stateless/make.js';
 import { keyBlob } from './stateless/authkeys.js';
 import { newVersionName, validateImageName, validateVersionName, versionPaths } from './names.js';
 import { copyKernel, pickKernel } from './kernel.js';
-import { checkListing, chrootBuilder, goldenHostBuilder, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
+import { checkListing, chrootBuilder, goldenHostBuilder, networkHandler, parseLsinitrd, type InitramfsBuilder, type ToolPaths } from './initramfs.js';
 import { readManifest, sha256File, writeManifest } from './manifest.js';
 import { removeVersionTree } from './tree.js';
 import type { PullLock, VersionStore } from './store.js';
@@ -80,7 +86,7 @@ export class PullBusyError extends Error {
 const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
 
 /** Bumped when the pipeline's steps change what they make of the same tree: old versions are rebuilt. */
-const PIPELINE_REVISION = 2;
+const PIPELINE_REVISION = 3;
 
 /** What besides the tree decides a version's content. */
 function settingsKey(o: PullOptions): string {
@@ -90,6 +96,24 @@ function settingsKey(o: PullOptions): string {
 }
 
 export type PullResult = VersionRecord & { unchanged: boolean };
+
+/** The image's excludes, then one per golden-host mount that is not part of its root (mounts.ts). */
+function copyExcludes(o: PullOptions, facts: GoldenFacts): string[] {
+  return [...o.image.excludes, ...mountExcludes(facts.mounts, o.host.sourcePath)];
+}
+
+/** The image's drivers, or by default the golden host's loaded network and storage drivers that kver has. */
+async function initramfsDrivers(o: PullOptions, facts: GoldenFacts, root: string, kver: string, log: (l: string) => void): Promise<string[]> {
+  if (o.image.drivers.length > 0) return [...o.image.drivers];
+  const dep = await readIn(root, `/lib/modules/${kver}/modules.dep`);
+  if (dep === null) {
+    log(`drivers: the image sets none and /lib/modules/${kver}/modules.dep is missing: only nfs and nfsv4 are added`);
+    return [];
+  }
+  const drivers = defaultDrivers(facts.loadedModules, parseModulesDep(dep));
+  log(`drivers: the image sets none, so ${o.host.name}'s loaded network and storage drivers: ${drivers.join(' ') || '(none)'}`);
+  return drivers;
+}
 
 /** The public half of the key the pull authenticates with (the .pub beside it, else derived). */
 async function ownPublicKey(id: SshIdentity, runner: Runner): Promise<string> {
@@ -120,8 +144,24 @@ async function unchangedSince(o: PullOptions, hooks: PullHooks, image: string, v
   const paths = versionPaths(o.imagesDir, image, prev.version);
   const m = await readManifest(paths.manifest);
   if (!m?.source.fingerprint || m.settingsKey !== key) return null;
+  // The same excludes as a real pull, or the listing never matches; a running autofs is the full
+  // pull's to refuse, with its reason.
+  let facts: GoldenFacts;
+  try {
+    const s = await (o.openSession ?? defaultOpenSession)(o.host, o.identity);
+    try {
+      facts = await readFacts(s, hooks.signal);
+    } finally {
+      s.close();
+    }
+  } catch (e) {
+    hooks.signal?.throwIfAborted();
+    hooks.log?.(`could not read ${o.host.name}'s mounts (${(e as Error).message.split('\n')[0]}): pulling in full`);
+    return null;
+  }
+  if (facts.autofs) return null;
   const listing = new SourceListing();
-  const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, excludes: o.image.excludes, extra: o.rsyncExtra, listing: true, dryRun: true });
+  const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, excludes: copyExcludes(o, facts), extra: o.rsyncExtra, listing: true, dryRun: true });
   try {
     await (o.runner ?? runCommand)(argv, { timeoutMs: 0, signal: hooks.signal, okCodes: [0, 24], onLine: (line) => void listing.add(line) });
   } catch (e) {
@@ -162,6 +202,10 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     // Connect with ssh2 first: an unreachable or re-keyed host fails here with an error naming
     // it (OpenSSH under rsync would refuse too, but with a vaguer message).
     session = await (o.openSession ?? defaultOpenSession)(o.host, o.identity);
+    const facts = await readFacts(session, hooks.signal);
+    if (facts.autofs) throw new Error(autofsProblem(o.host.name));
+    const foreign = foreignMounts(facts.mounts, o.host.sourcePath);
+    if (foreign.length) log(`not copied, not part of ${o.host.name}'s root: ${foreign.map((f) => `${f.rel} (${f.why})`).join(', ')}`);
     await mkdir(paths.root, { recursive: true, mode: 0o755 });
     await mkdir(paths.boot, { recursive: true, mode: 0o755 });
 
@@ -169,7 +213,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     step = 'rsync';
     const linkDest = prevRoot && (await stat(prevRoot).then((s) => s.isDirectory(), () => false)) ? prevRoot : null;
     const source = new SourceListing();
-    const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: o.image.excludes, extra: o.rsyncExtra, listing: true });
+    const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: copyExcludes(o, facts), extra: o.rsyncExtra, listing: true });
     log(`rsync from ${o.host.user}@${o.host.address}:${o.host.sourcePath}${linkDest ? ` (unchanged files linked to ${o.prev})` : ''}`);
     // 24 = "some files vanished before they could be transferred": normal on a live system.
     await runner(argv, {
@@ -187,10 +231,11 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     hooks.signal?.throwIfAborted();
     const ownKey = await ownPublicKey(o.identity, runner);
     const reports = await makeStateless(paths.root, {
-      state: o.image.state, hostKeys: o.image.hostKeys, rwtab: o.image.rwtab, statetab: o.image.statetab, bootReport: o.bootReport,
-      removeKeys: [ownKey],
+      state: o.image.state, hostKeys: o.image.hostKeys, selinux: o.image.selinux, rwtab: o.image.rwtab, statetab: o.image.statetab,
+      bootReport: o.bootReport, removeKeys: [ownKey],
     });
     for (const r of reports) {
+      if (r.note) log(r.note);
       if (!r.changed.length) continue;
       if (r.step === 'netroot-key') log(`removed netroot's own SSH key (${fingerprintSha256(Buffer.from(keyBlob(ownKey), 'base64'))}) from ${r.changed.join(' ')}: it must not log in to the nodes`);
       else log(`stateless ${r.step}: ${r.changed.join(' ')}`);
@@ -206,6 +251,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
 
     step = 'initramfs';
     hooks.signal?.throwIfAborted();
+    const drivers = await initramfsDrivers(o, facts, paths.root, kver, log);
     let builder: InitramfsBuilder;
     if (o.image.initramfs === 'golden') {
       session.close();
@@ -214,7 +260,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     } else {
       builder = chrootBuilder(runner, o.tools);
     }
-    const listingText = await builder.build({ root: paths.root, kver, drivers: o.image.drivers, out: paths.initramfs, log, signal: hooks.signal });
+    const listingText = await builder.build({ root: paths.root, kver, drivers, out: paths.initramfs, log, signal: hooks.signal });
     progress('initramfs', DONE);
 
     step = 'check';
@@ -226,6 +272,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
       else if ((s.mode & 0o004) === 0) problems.push(`${what}: ${p} is not world-readable`);
     }
     if (problems.length) throw new Error(problems.join('; '));
+    log(`initramfs network: ${networkHandler(listing)} (dracut modules: ${listing.dracutModules.join(' ')})`);
     progress('check', DONE);
 
     step = 'manifest';
@@ -234,7 +281,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
       source: { host: o.host.name, address: o.host.address, path: o.host.sourcePath, fingerprint: source.digest() },
       settingsKey: key,
       previous: linkDest ? o.prev : null,
-      initramfs: { builtOn: o.image.initramfs, dracutModules: listing.dracutModules },
+      initramfs: { builtOn: o.image.initramfs, dracutModules: listing.dracutModules, drivers },
       files: { 'boot/vmlinuz': await sha256File(paths.kernel), 'boot/initramfs.img': await sha256File(paths.initramfs) },
     });
     progress('manifest', DONE);

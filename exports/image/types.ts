@@ -17,6 +17,9 @@ export interface RwtabEntry {
   path: string;
 }
 
+/** SELinux mode of the image (stateless/selinux.ts): on netroot's unlabeled NFS, enforcing cannot work. */
+export type SelinuxMode = 'permissive' | 'disabled' | 'enforcing';
+
 /** Where dracut runs: on the golden host over SSH (the seed's way) or in the new root (chroot). */
 export type InitramfsWhere = 'golden' | 'chroot';
 
@@ -34,6 +37,8 @@ export interface ImageSettings {
   drivers: string[];
   state: StateMode;
   hostKeys: HostKeyPolicy;
+  /** Default 'permissive'; applied only to roots with /etc/selinux/config. */
+  selinux?: SelinuxMode;
   initramfs: InitramfsWhere;
   /** Kernel version to boot; default: the newest one with both /lib/modules/<v> and /boot/vmlinuz-<v>. */
   kernel?: string;

@@ -49,7 +49,7 @@ test('BIOS iPXE ROM DISCOVER: reserved address, HTTP script, 175.176, hostname, 
   assert.equal(r.options.get(Opt.ServerIdentifier), '10.77.0.1');
   assert.equal(r.file, `http://10.77.0.1:8080/boot/${MAC}.ipxe`);
   assert.deepEqual(r.options.get(Opt.IpxeEncap), [{ code: 176, data: Buffer.from([1]) }]);
-  assert.equal(r.options.get(Opt.HostName), 'node1');
+  assert.equal(r.options.get(Opt.HostName), 'node1.lab.example');
   assert.equal(r.options.get(Opt.DomainName), 'lab.example');
   assert.equal(r.options.get(Opt.RootPath), '10.77.0.1:/srv/images/centos/3/root');
   assert.equal(r.options.get(Opt.SubnetMask), '255.255.255.0');

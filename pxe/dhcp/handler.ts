@@ -14,6 +14,7 @@ import { replyDestination, replyTo, setBootFile, setIpxeNoProxyWait, type Destin
 import type { LeaseStore, PoolRange } from './leases.js';
 import { bump, emptyCounters, type DhcpCounters } from './counters.js';
 import { reservationProblem, type AddressProblem } from './addresses.js';
+import { hostNameOptions } from './hostname.js';
 
 /** Where and how a packet arrived. */
 export interface Arrival {
@@ -275,10 +276,9 @@ export class DhcpHandler {
     if (subnet.dns.length) r.options.set(Opt.DomainNameServer, subnet.dns);
     const node = target?.node;
     if (node) {
-      const dot = node.fqdn.indexOf('.');
-      r.options.set(Opt.HostName, dot < 0 ? node.fqdn : node.fqdn.slice(0, dot));
-      const domain = dot < 0 ? subnet.domain : node.fqdn.slice(dot + 1);
-      if (domain) r.options.set(Opt.DomainName, domain);
+      const names = hostNameOptions(node.fqdn, subnet.domain);
+      r.options.set(Opt.HostName, names.hostName);
+      if (names.domain) r.options.set(Opt.DomainName, names.domain);
     } else if (subnet.domain) {
       r.options.set(Opt.DomainName, subnet.domain);
     }

@@ -49,3 +49,16 @@ test('a boot in progress gets the version its script named, whatever is active n
   assert.equal((await dir.lookup(mac, 'o1'))!.image, null, "another image's version is not this node's");
   assert.equal((await dir.lookup(mac, 'nope'))!.image, null);
 });
+
+test('an image with SELinux disabled boots with selinux=0 before its own arguments', async () => {
+  const s = openSqliteStore(':memory:');
+  const dir = storeDirectory(s, { imagesDir: '/d/images', cacheMs: 0 });
+  const mac = '52:54:00:00:00:01';
+  await s.images.create('el9', null, { kernelArgs: 'quiet', selinux: 'disabled' });
+  await s.versions.create({ image: 'el9', version: 'v1', state: 'ready', createdAt: 1, kernel: null, error: null, kept: false, sizeBytes: null });
+  await s.images.update('el9', { activeVersion: 'v1' });
+  await s.nodes.create({ mac, fqdn: 'a.lab.example', ipv4: '10.0.0.1', image: 'el9', pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  assert.equal((await dir.lookup(mac))!.image!.kernelArgs, 'selinux=0 quiet');
+  await s.images.update('el9', { settings: { kernelArgs: 'quiet', selinux: 'permissive' } });
+  assert.equal((await dir.lookup(mac))!.image!.kernelArgs, 'quiet');
+});

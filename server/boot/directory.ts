@@ -18,6 +18,15 @@ export interface DirectoryOptions {
   now?: () => number;
 }
 
+/**
+ * Kernel arguments an image's settings imply, before its own kernelArgs (which win on a
+ * duplicate): SELinux `disabled` needs selinux=0, since RHEL 9 kernels cannot disable it at run
+ * time from /etc/selinux/config (exports/image/stateless/selinux.ts).
+ */
+export function selinuxArgs(selinux: unknown): string {
+  return selinux === 'disabled' ? 'selinux=0' : '';
+}
+
 export function versionDir(imagesDir: string, image: string, version: string): string {
   return join(imagesDir, image, version);
 }
@@ -52,7 +61,7 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
       kernelPath: join(dir, 'boot', 'vmlinuz'),
       initrdPath: join(dir, 'boot', 'initramfs.img'),
       rootPath: join(dir, 'root'),
-      kernelArgs: typeof args === 'string' ? args : '',
+      kernelArgs: [selinuxArgs(image.settings.selinux), typeof args === 'string' ? args : ''].filter(Boolean).join(' '),
     };
   }
   return {

@@ -86,7 +86,7 @@ export async function goldenCommand(io: ImageCliIo, sub: string | undefined, nam
       return 0;
     }
     case 'check': {
-      const r = await api.call<{ report: Record<string, unknown> & { problems: string[]; packages: { name: string; present: boolean }[] } }>('POST', `/golden-hosts/${need()}/check`);
+      const r = await api.call<{ report: Record<string, unknown> & { problems: string[]; warnings?: string[]; packages: { name: string; present: boolean }[] } }>('POST', `/golden-hosts/${need()}/check`);
       const rep = r.report;
       show(r, () =>
         block({
@@ -98,7 +98,10 @@ export async function goldenCommand(io: ImageCliIo, sub: string | undefined, nam
           networkDrivers: (rep.networkDrivers as { iface: string; driver: string }[]).map((d) => `${d.iface}=${d.driver}`).join(' ') || '-',
           freeBytes: mib(rep.freeBytes as number | null),
           dracutVersion: rep.dracutVersion,
-        }) + (rep.problems.length ? `problems:\n${rep.problems.map((p) => `  - ${p}`).join('\n')}\n` : 'no problems found\n'),
+          initramfsNetwork: rep.initramfsNetwork ?? '-',
+          selinux: (rep.selinux as { config: string | null } | undefined)?.config ?? '-',
+        }) + (rep.problems.length ? `problems:\n${rep.problems.map((p) => `  - ${p}`).join('\n')}\n` : 'no problems found\n')
+          + (rep.warnings?.length ? `warnings:\n${rep.warnings.map((w) => `  - ${w}`).join('\n')}\n` : ''),
       );
       return rep.problems.length ? 1 : 0;
     }

@@ -46,6 +46,10 @@ export const imageSettingsSchema = z.strictObject({
     .enum(['state', 'keep'])
     .default('state')
     .describe("SSH host keys: 'state' (default) generates each node's own on its first boot, kept in its state directory; the image holds empty placeholders. 'keep' gives every node the golden host's keys (shared, in the image)"),
+  selinux: z
+    .enum(['permissive', 'disabled', 'enforcing'])
+    .default('permissive')
+    .describe("SELinux mode written to the image's /etc/selinux/config (roots that have one). 'permissive' (default): netroot's NFS exports carry no SELinux labels, so on a node the root and the state mount are nfs_t and enforcing would deny confined services their files; denials are logged. 'disabled' also adds selinux=0 to the kernel command line. 'enforcing' only where the root is served as labeled NFS"),
   initramfs: z.enum(['golden', 'chroot']).default('golden'),
   kernel: z.string().regex(/^[A-Za-z0-9._+-]{1,100}$/, { message: 'a kernel version' }).optional(),
 });

@@ -22,6 +22,7 @@ import type { GoldenHostRecord, ImageRecord, JobRecord, Store } from '../store/t
 import { UniqueViolation } from '../store/types.js';
 import { imageState, versionStore } from './adapters.js';
 import { imageSettingsSchema, type ImageSettingsInput } from './schemas.js';
+import { imageStateKind, stateMismatch } from '../registry/state-kind.js';
 
 export interface ImageServiceDeps {
   store: Store;
@@ -187,10 +188,21 @@ export class ImageService {
   }
 
   async updateImage(name: string, patch: { host?: string | null; settings?: ImageSettingsInput }): Promise<ImageRecord> {
-    await this.image(name);
+    const before = await this.image(name);
     if (patch.host) await this.host(patch.host).catch(() => {
       throw invalid('host', `unknown golden host ${JSON.stringify(patch.host)}`);
     });
+    if (patch.settings && imageStateKind(patch.settings) !== imageStateKind(before.settings)) {
+      // Its nodes' stateMode says the other thing (server/registry/state-kind.ts).
+      const kind = imageStateKind(patch.settings);
+      const odd = (await this.d.store.nodes.all()).filter((n) => n.image === name && stateMismatch(name, kind, n.stateMode) !== null);
+      if (odd.length) {
+        const list = odd.slice(0, 5).map((n) => n.fqdn).join(', ') + (odd.length > 5 ? ` and ${odd.length - 5} more` : '');
+        // Not "change their stateMode first": that is refused while the image still says the
+        // other thing. Its versions were built for one kind anyway (readonly-root is baked in).
+        throw invalid('settings.state.kind', `${odd.length} node(s) use image ${name} with stateMode "${odd[0]!.stateMode}" (${list}), which the new state.kind "${kind}" does not serve; give them an image of that kind (PATCH image and stateMode together) or unset their image first`);
+      }
+    }
     return this.d.store.images.update(name, patch);
   }
 
@@ -211,6 +223,7 @@ export class ImageService {
       drivers: s.drivers,
       state: s.state.kind === 'diskless' ? { kind: 'diskless', server: server!, stateExport: join(this.config.dataDir, 'state') } : { kind: 'local', rwLabel: s.state.rwLabel, stateLabel: s.state.stateLabel },
       hostKeys: s.hostKeys,
+      selinux: s.selinux,
       initramfs: s.initramfs,
       ...(s.kernel ? { kernel: s.kernel } : {}),
     };

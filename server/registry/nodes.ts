@@ -7,6 +7,7 @@ import { normalizeMac } from '../../pxe/net/mac.js';
 import { AppError, ErrorCode, conflict, invalid, notFound } from '../errors.js';
 import { UniqueViolation, type NodeFields, type NodeRecord, type Store } from '../store/types.js';
 import type { NodeCreate, NodePatch } from './schemas.js';
+import { imageStateKind, stateMismatch } from './state-kind.js';
 
 export type NodeChange =
   | { type: 'created'; node: NodeRecord }
@@ -73,7 +74,8 @@ export class NodeRegistry {
     // Only a new address is checked: a node already stranded (and reported) can still be
     // disabled, renamed or moved to a good address.
     if (next.ipv4 !== before.ipv4) this.checkAddress(next.ipv4, '');
-    await this.checkImage(next, '');
+    // Likewise only a change of image or state mode is checked against the other.
+    await this.checkImage(next, '', next.image !== before.image || next.stateMode !== before.stateMode);
     await this.checkUnique(next, before.id, '');
     const node = await this.insert(() => this.store.nodes.update(before.id, next), next, '');
     await this.notify({ type: 'updated', node, before });
@@ -112,13 +114,18 @@ export class NodeRegistry {
     if (problem) throw invalid(`${at}${at ? '.' : ''}ipv4`, problem);
   }
 
-  private async checkImage(n: Pick<NodeFields, 'image' | 'pinnedVersion'>, at: string): Promise<void> {
+  private async checkImage(n: Pick<NodeFields, 'image' | 'pinnedVersion' | 'stateMode'>, at: string, stateMode = true): Promise<void> {
     const pinField = `${at}${at ? '.' : ''}pinnedVersion`;
     if (n.pinnedVersion !== null && n.image === null) throw invalid(pinField, 'needs an image');
     // A node names an image that exists, or none (image: null registers it now and assigns the
     // image later). A name accepted on trust only failed at boot time ("image X has no published
     // version"), far from the typo that caused it.
-    if (n.image !== null && !(await this.store.images.get(n.image))) {
+    const image = n.image !== null ? await this.store.images.get(n.image) : null;
+    if (image && stateMode) {
+      const why = stateMismatch(image.name, imageStateKind(image.settings), n.stateMode);
+      if (why) throw invalid(`${at}${at ? '.' : ''}stateMode`, why);
+    }
+    if (n.image !== null && !image) {
       throw invalid(
         `${at}${at ? '.' : ''}image`,
         `unknown image ${JSON.stringify(n.image)}: create it first (netroot image create ${n.image} --host GOLDEN), or register the node without an image and set it later`,

@@ -144,6 +144,9 @@ function checkReport(r) {
     r.problems.length
       ? h('div', { class: 'notice error' }, h('strong', {}, `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:`), h('ul', {}, r.problems.map((p) => h('li', {}, p))))
       : h('p', { class: 'notice' }, 'No problems found.'),
+    (r.warnings ?? []).length
+      ? h('div', { class: 'notice' }, h('strong', {}, `${r.warnings.length} warning${r.warnings.length === 1 ? '' : 's'}:`), h('ul', {}, r.warnings.map((w) => h('li', {}, w))))
+      : null,
     h(
       'dl',
       { class: 'facts' },
@@ -151,7 +154,8 @@ function checkReport(r) {
       ...item('Bootable kernels', h('span', { class: 'mono' }, r.kernels.bootable.join(', ') || 'none')),
       ...item('Packages', r.packages.length ? r.packages.map((p, i) => [i ? ', ' : '', h('span', { class: p.present ? null : 'ver-error' }, `${p.checked}${p.present ? (p.version ? ` ${p.version}` : '') : ' (missing)'}`)]) : '—'),
       ...item('Network drivers', r.networkDrivers.length ? r.networkDrivers.map((d) => `${d.iface}: ${d.driver}`).join(', ') : '—'),
-      ...item('dracut', r.dracutVersion === null ? 'not found' : String(r.dracutVersion)),
+      ...item('dracut', r.dracutVersion === null ? 'not found' : `${r.dracutVersion}${r.initramfsNetwork ? ` (initramfs network: ${r.initramfsNetwork})` : ''}`),
+      ...item('SELinux', r.selinux?.config ?? '—'),
       ...item('Free space', h('span', { class: 'free' }, bytes(r.freeBytes))),
     ),
   );

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { assertHostSpecificCleaned, buildFixtureRoot } from '../../../test/fixtures/golden/build-root.js';
 import { makeStateless } from './make.js';
 import { FSTAB, DEBIAN_INTERFACES } from './cleanup.js';
-import { BOOT_MARKER, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT } from './portable.js';
+import { BOOT_MARKER, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, HOSTNAME_UNIT, READONLY_ROOT_UNITS, SSHD_KEYGEN_UNITS } from './portable.js';
 
 async function withRoot(fn: (root: string) => Promise<void>, opts: Parameters<typeof buildFixtureRoot>[1] = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'netroot-stateless-'));
@@ -144,6 +144,38 @@ test('a RHEL root gets the key unit too (its sshd-keygen cannot fill a bind-moun
     assert.match(HOSTKEYS_UNIT, /^Before=.*\bsshd-keygen@rsa\.service\b/m);
     assert.match(HOSTKEYS_UNIT, /^After=.*\breadonly-root\.service\b/m);
   }, { rhelReadonlyRoot: true });
+});
+
+const unitList = (unit: string, key: string) => (new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1] ?? '').split(/\s+/);
+
+test('host key unit: after every readonly-root flavour (EL7 rhel-readonly too), before every release\'s sshd-keygen', () => {
+  for (const u of READONLY_ROOT_UNITS) assert.ok(unitList(HOSTKEYS_UNIT, 'After').includes(u), u);
+  for (const u of ['sshd-keygen.service', 'sshd-keygen@rsa.service', 'sshd-keygen@ecdsa.service', 'sshd-keygen@ed25519.service', ...SSHD_KEYGEN_UNITS]) {
+    assert.ok(unitList(HOSTKEYS_UNIT, 'Before').includes(u), u);
+  }
+});
+
+test('EL7 root (rhel-readonly only): native readonly-root, no portable unit; the host name unit runs before it', async () => {
+  await withRoot(async (root) => {
+    await mkdir(join(root, 'usr/lib/systemd/system'), { recursive: true });
+    await writeFile(join(root, 'usr/lib/systemd/rhel-readonly'), '#!/bin/bash\n', { mode: 0o755 });
+    await writeFile(join(root, 'usr/lib/systemd/system/rhel-readonly.service'), '[Unit]\n');
+    const reports = await makeStateless(root, { state: diskless, hostKeys: 'state', bootReport: null });
+    assert.equal(await exists(join(root, 'usr/lib/netroot/readonly-root')), false);
+    assert.deepEqual(reports.find((r) => r.step === 'hostname-unit')!.changed, [
+      '/usr/lib/netroot/hostname', '/etc/systemd/system/netroot-hostname.service', '/etc/systemd/system/local-fs.target.wants/netroot-hostname.service',
+    ]);
+    for (const u of ['rhel-readonly.service', 'readonly-root.service']) assert.ok(unitList(HOSTNAME_UNIT, 'Before').includes(u), u);
+    assert.match(await read(root, 'usr/lib/netroot/hostname'), /cmdline_arg netroot\.fqdn/);
+  });
+});
+
+test('a Debian-like root (portable unit) gets no host name unit: the portable unit reads netroot.fqdn= itself', async () => {
+  await withRoot(async (root) => {
+    const reports = await makeStateless(root, { state: diskless, hostKeys: 'keep', bootReport: null });
+    assert.equal(reports.find((r) => r.step === 'hostname-unit'), undefined);
+    assert.equal(await exists(join(root, 'etc/systemd/system/netroot-hostname.service')), false);
+  });
 });
 
 test('steps never follow an absolute symlink out of the root', async () => {

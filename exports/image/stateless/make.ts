@@ -11,14 +11,17 @@ import {
   RW_MOUNT, SEED_RWTAB, SEED_STATETAB, STATE_MOUNT,
 } from './tabs.js';
 import {
-  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, NATIVE_READONLY_ROOT, READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT,
-  renderBootedConf, SCRIPT_DIR, UNIT_DIR,
+  BOOTED_SCRIPT, BOOTED_UNIT, HOSTKEYS_SCRIPT, HOSTKEYS_UNIT, HOSTNAME_SCRIPT, HOSTNAME_UNIT, NATIVE_READONLY_ROOT,
+  READONLY_ROOT_SCRIPT, READONLY_ROOT_UNIT, renderBootedConf, SCRIPT_DIR, UNIT_DIR,
 } from './portable.js';
-import type { HostKeyPolicy, RwtabEntry, StateMode } from '../types.js';
+import { applySelinux } from './selinux.js';
+import type { HostKeyPolicy, RwtabEntry, SelinuxMode, StateMode } from '../types.js';
 
 export interface StatelessOptions {
   state: StateMode;
   hostKeys: HostKeyPolicy;
+  /** Default 'permissive' (selinux.ts). */
+  selinux?: SelinuxMode;
   /** The image's own rwtab/statetab entries (added after the seed's). */
   rwtab?: readonly RwtabEntry[];
   statetab?: readonly string[];
@@ -31,6 +34,8 @@ export interface StatelessOptions {
 export interface StepReport {
   step: string;
   changed: string[];
+  /** A line for the pull log beyond the changed files. */
+  note?: string;
 }
 
 /** True when the root brings RHEL's readonly-root (then netroot only writes its config). */
@@ -60,6 +65,9 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
   const keys = await applyHostKeyPolicy(root, opts.hostKeys);
   reports.push({ step: 'ssh-host-keys', changed: keys.changed });
 
+  const se = await applySelinux(root, opts.selinux ?? 'permissive');
+  if (se.note !== null) reports.push({ step: 'selinux', changed: se.changed, note: se.note });
+
   const rwtab = mergeRwtab(SEED_RWTAB, opts.rwtab ?? []);
   const statetab = mergeStatetab(SEED_STATETAB, opts.statetab ?? [], keys.statetab);
   await writeIn(root, '/etc/sysconfig/readonly-root', roConf);
@@ -79,6 +87,12 @@ export async function makeStateless(root: string, opts: StatelessOptions): Promi
     await writeIn(root, `${SCRIPT_DIR}/readonly-root`, READONLY_ROOT_SCRIPT, 0o755);
     changed.push(...(await installUnit(root, 'netroot-readonly-root.service', READONLY_ROOT_UNIT, 'local-fs.target')));
     reports.push({ step: 'portable-readonly-root', changed });
+  } else {
+    // RHEL's readonly-root names the state directory after the host name (portable.ts, HOSTNAME_SCRIPT).
+    const changed = [`${SCRIPT_DIR}/hostname`];
+    await writeIn(root, `${SCRIPT_DIR}/hostname`, HOSTNAME_SCRIPT, 0o755);
+    changed.push(...(await installUnit(root, 'netroot-hostname.service', HOSTNAME_UNIT, 'local-fs.target')));
+    reports.push({ step: 'hostname-unit', changed });
   }
   if (keys.statetab.length) {
     // Whatever readonly-root the root brings: RHEL's sshd-keygen cannot fill the placeholders.

@@ -14,14 +14,27 @@ export const BOOT_MARKER = 'NETROOT_BOOT_REPORTED';
 export const SCRIPT_DIR = '/usr/lib/netroot';
 export const UNIT_DIR = '/etc/systemd/system';
 
-/** Paths whose presence means the root brings its own readonly-root implementation. */
+/**
+ * Paths whose presence means the root brings its own readonly-root implementation, by release
+ * (fedora-sysv/initscripts): EL7's initscripts 9.49 ships `systemd/rhel-readonly` as
+ * /usr/lib/systemd/rhel-readonly with rhel-readonly.service; EL8 and EL9 ship
+ * `usr/libexec/readonly-root` with readonly-root.service in the `readonly-root` subpackage
+ * (initscripts.spec: split at 9.82, not installed by default); Fedora before the split used the
+ * fedora-readonly names. Missing EL7's names here made a CentOS 7 image get netroot's portable
+ * unit as well, so two implementations bound the same paths.
+ */
 export const NATIVE_READONLY_ROOT = [
   '/usr/libexec/readonly-root',
+  '/usr/lib/systemd/rhel-readonly',
   '/lib/systemd/fedora-readonly',
   '/usr/lib/systemd/fedora-readonly',
   '/usr/lib/systemd/system/readonly-root.service',
+  '/usr/lib/systemd/system/rhel-readonly.service',
   '/usr/lib/systemd/system/fedora-readonly.service',
 ];
+
+/** The units of every readonly-root flavour (RHEL's by release, netroot's portable one). */
+export const READONLY_ROOT_UNITS = ['netroot-readonly-root.service', 'readonly-root.service', 'rhel-readonly.service', 'fedora-readonly.service'];
 
 /** String.raw, except that \${ gives a literal ${ (shell parameter expansion, not interpolation). */
 const sh = (s: TemplateStringsArray, ...v: unknown[]): string => String.raw(s, ...v).replaceAll('\\${', '${');
@@ -118,6 +131,44 @@ if [ "$state" = yes ]; then
 fi
 
 exit 0
+`;
+
+/**
+ * The kernel host name, set to the node's registered FQDN (netroot.fqdn= on its command line)
+ * before RHEL's readonly-root runs. That script names the state directory after the host name of
+ * the moment: `mount -t nfs $CLIENTSTATE/$HOSTNAME` with HOSTNAME="$(hostname)"
+ * (fedora-sysv/initscripts usr/libexec/readonly-root; EL7's systemd/rhel-readonly takes bash's
+ * own $HOSTNAME, the same gethostname()), while netroot names it by FQDN. netroot's DHCP answer
+ * already makes the initramfs set the FQDN (pxe/dhcp/hostname.ts); this unit makes it hold when
+ * another DHCP server answers (proxy mode) or an initramfs takes option 12 without option 15.
+ * Installed only into roots with RHEL's readonly-root: the portable unit reads netroot.fqdn= itself.
+ */
+export const HOSTNAME_SCRIPT = sh`#!/bin/sh
+# netroot: kernel host name = the node's registered FQDN, before readonly-root names the state by it.
+${COMMON}
+f=$(cmdline_arg netroot.fqdn) || exit 0
+case "$f" in ''|*[!a-z0-9.-]*) echo "netroot-hostname: ignoring netroot.fqdn=$f"; exit 0 ;; esac
+[ "$(cat /proc/sys/kernel/hostname)" = "$f" ] && exit 0
+echo "$f" > /proc/sys/kernel/hostname || { echo "netroot-hostname: cannot set the host name to $f"; exit 1; }
+echo "netroot-hostname: host name set to $f"
+exit 0
+`;
+
+/** Before every readonly-root flavour (they read the host name once, when they start). */
+export const HOSTNAME_UNIT = `[Unit]
+Description=Host name from the node's registration (netroot.fqdn=)
+DefaultDependencies=no
+Conflicts=shutdown.target
+After=systemd-remount-fs.service
+Before=local-fs-pre.target shutdown.target ${READONLY_ROOT_UNITS.join(' ')}
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=${SCRIPT_DIR}/hostname
+
+[Install]
+WantedBy=local-fs.target
 `;
 
 /**
@@ -232,13 +283,24 @@ ExecStart=${SCRIPT_DIR}/readonly-root
 WantedBy=local-fs.target
 `;
 
+/**
+ * The units that generate SSH host keys, by release: EL7's openssh-server has one
+ * sshd-keygen.service running /usr/sbin/sshd-keygen; EL8 and EL9 have sshd-keygen@.service
+ * instances (rsa, ecdsa, ed25519) pulled in by sshd-keygen.target. Each runs while a key file is
+ * empty or missing (ConditionFileNotEmpty=|!) and removes the file before ssh-keygen writes it: on
+ * a placeholder bind mounted from the state directory the removal fails (EBUSY), on the read-only
+ * root it fails (EROFS). So netroot-hostkeys.service fills the placeholders first; the keygen
+ * units' conditions are then false and they do not run.
+ */
+export const SSHD_KEYGEN_UNITS = ['sshd-keygen.service', 'sshd-keygen@rsa.service', 'sshd-keygen@ecdsa.service', 'sshd-keygen@ed25519.service', 'sshd-keygen@dsa.service'];
+
 /** Early (sshd may be socket-activated), after every readonly-root flavour has bound the state. */
 export const HOSTKEYS_UNIT = `[Unit]
 Description=Per-node SSH host keys in the node's state directory
 DefaultDependencies=no
 Conflicts=shutdown.target
-After=local-fs.target systemd-random-seed.service netroot-readonly-root.service readonly-root.service fedora-readonly.service
-Before=sysinit.target shutdown.target ssh.socket ssh.service sshd.socket sshd.service sshd-keygen.target sshd-keygen.service sshd-keygen@rsa.service sshd-keygen@ecdsa.service sshd-keygen@ed25519.service
+After=local-fs.target systemd-random-seed.service ${READONLY_ROOT_UNITS.join(' ')}
+Before=sysinit.target shutdown.target ssh.socket ssh.service sshd.socket sshd.service sshd-keygen.target ${SSHD_KEYGEN_UNITS.join(' ')}
 
 [Service]
 Type=oneshot

@@ -144,6 +144,33 @@ describe('node registry API', () => {
     assert.equal((await nr.api('GET', `/nodes/${node(4).mac}`)).status, 404, 'all or nothing');
   });
 
+  test("an image's state.kind and its nodes' stateMode agree: 400 naming stateMode or settings.state.kind", async () => {
+    const local = { state: { kind: 'local' } };
+    assert.equal((await nr.api('POST', '/images', { name: 'disk-el9', settings: local })).status, 201);
+    assert.equal((await nr.api('POST', '/images', { name: 'nfs-el9' })).status, 201);
+    const a = node(140, { image: 'disk-el9' });
+    const r = await nr.api('POST', '/nodes', a);
+    assert.equal(r.status, 400, 'a local-state image on a node whose state would be on netroot');
+    assert.equal(r.body.error.field, 'stateMode');
+    assert.match(r.body.error.message, /^stateMode: image disk-el9 keeps state on the node's own disk .*use stateMode "local"/);
+    assert.equal((await nr.api('POST', '/nodes', { ...a, stateMode: 'local' })).status, 201);
+    const imp = await nr.api('POST', '/nodes/import', [node(141, { image: 'nfs-el9' }), node(142, { image: 'nfs-el9', stateMode: 'local' })]);
+    assert.equal(imp.status, 400);
+    assert.equal(imp.body.error.field, '[1].stateMode');
+    assert.equal((await nr.api('POST', '/nodes', node(141, { image: 'nfs-el9' }))).status, 201);
+    // Moving a node to an image of the other kind needs its stateMode in the same PATCH.
+    assert.equal((await nr.api('PATCH', `/nodes/${node(141).mac}`, { image: 'disk-el9' })).body.error.field, 'stateMode');
+    assert.equal((await nr.api('PATCH', `/nodes/${node(141).mac}`, { stateMode: 'local' })).body.error.field, 'stateMode');
+    assert.equal((await nr.api('PATCH', `/nodes/${node(141).mac}`, { image: 'disk-el9', stateMode: 'local' })).status, 200);
+    // An image used by nodes keeps its kind; an unused one may change it.
+    const k = await nr.api('PATCH', '/images/disk-el9', { settings: {} });
+    assert.equal(k.status, 400);
+    assert.equal(k.body.error.field, 'settings.state.kind');
+    assert.match(k.body.error.message, /2 node\(s\) use image disk-el9 with stateMode "local" \(node140\.lab\.example, node141\.lab\.example\)/);
+    assert.equal((await nr.api('PATCH', '/images/nfs-el9', { settings: local })).status, 200);
+    for (const i of [140, 141]) await nr.api('DELETE', `/nodes/${node(i).mac}`);
+  });
+
   test('unknown API route is a JSON 404', async () => {
     const r = await nr.api('GET', '/nope');
     assert.equal(r.status, 404);

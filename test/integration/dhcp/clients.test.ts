@@ -64,7 +64,7 @@ test('udhcpc gets its reservation, mask, router, hostname, domain, root path and
   assert.match(bound, /ip=10\.51\.1\.10 /);
   assert.match(bound, /siaddr=10\.51\.1\.1 /);
   assert.match(bound, /boot_file=undionly\.kpxe /);
-  assert.match(bound, /hostname=alpha domain=one\.example /);
+  assert.match(bound, /hostname=alpha\.one\.example domain=one\.example /);
   assert.match(bound, /rootpath=10\.51\.1\.1:\/var\/lib\/netroot\/images\/centos\/3\/root /);
   assert.match(bound, /serverid=10\.51\.1\.1 subnet=255\.255\.255\.0 router=10\.51\.1\.1/);
   const kinds = lines<{ mac: string; kind: string }>(server, 'EVENT').filter((e) => e.mac === MAC_A).map((e) => e.kind);
@@ -79,7 +79,7 @@ test('dhclient (isc-dhcp-client) gets its reservation and boot fields', async ()
     const m = await c.waitFor(/DHCLIENT (BOUND|REBOOT) .*/, 30_000);
     assert.match(m[0], /ip=10\.51\.1\.10 /);
     assert.match(m[0], /file=undionly\.kpxe /);
-    assert.match(m[0], /host=alpha domain=one\.example root=10\.51\.1\.1:\/var\/lib\/netroot\/images\/centos\/3\/root server=10\.51\.1\.1/);
+    assert.match(m[0], /host=alpha\.one\.example domain=one\.example root=10\.51\.1\.1:\/var\/lib\/netroot\/images\/centos\/3\/root server=10\.51\.1\.1/);
   } finally {
     await c.stop();
   }

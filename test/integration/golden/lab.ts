@@ -2,7 +2,7 @@
  * The golden-host lab shared by the integration tests: a fixture root served by a real sshd on
  * 127.0.0.1, netroot's key pair and known_hosts, an images dir and in-memory stores.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,14 +36,16 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-export async function startLab(): Promise<Lab> {
+/** build: makes the golden root (default: the Debian-like fixture of build-root.ts). */
+export async function startLab(build: (dir: string) => Promise<unknown> = (d) => buildFixtureRoot(d)): Promise<Lab> {
   const tmp = await mkdtemp(join(tmpdir(), 'netroot-golden-'));
   const fixture = join(tmp, 'golden-root');
-  await buildFixtureRoot(fixture);
+  await build(fixture);
   const kp = await ensureKeyPair(join(tmp, 'netroot-ssh'));
   // The golden host authorises netroot's key as an admin would (the test sshd reads its own copy).
   await writeFile(join(fixture, 'root/.ssh/authorized_keys'), `${OTHER_KEY}\n${kp.publicKey}\n`, { mode: 0o600 });
   await writeFile(join(fixture, 'root/.ssh/authorized_keys2'), `from="127.0.0.1" ${kp.publicKey.split(' ').slice(0, 2).join(' ')} pull\n`, { mode: 0o600 });
+  await mkdir(join(fixture, 'var/lib/svc/.ssh'), { recursive: true });
   await writeFile(join(fixture, 'var/lib/svc/.ssh/authorized_keys'), `${kp.publicKey}\n${OTHER_KEY}\n`, { mode: 0o600 });
   const identity = { privateKeyPath: kp.privateKeyPath, knownHostsPath: join(tmp, 'netroot-ssh/known_hosts') };
   let sshd: TestSshd;

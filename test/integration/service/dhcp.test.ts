@@ -52,7 +52,7 @@ async function udhcpc(mac: string, extra: string[] = []) {
 test('a registered node gets its reservation from the running service; the timeline shows it', async () => {
   const r = await udhcpc(MAC);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.bound!, /ip=10\.51\.200\.10 siaddr=10\.51\.200\.1 boot_file=undionly\.kpxe hostname=n1 domain=lab\.example/);
+  assert.match(r.bound!, /ip=10\.51\.200\.10 siaddr=10\.51\.200\.1 boot_file=undionly\.kpxe hostname=n1\.lab\.example domain=lab\.example/);
   let kinds: string[] = [];
   for (let i = 0; i < 20 && !kinds.includes('dhcp.ack'); i++) {
     await new Promise((res) => setTimeout(res, 100));
