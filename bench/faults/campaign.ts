@@ -44,7 +44,10 @@ function print(r: PhaseReport): void {
   console.log('kills by step:');
   for (const [step, n] of Object.entries(r.killsByStep)) console.log(`  ${String(n).padStart(3)}  ${step}`);
   console.log('checks (passed/failed):');
-  for (const [name, c] of Object.entries(r.checks)) console.log(`  ${String(c.passed).padStart(4)}/${c.failed}${c.failed ? ' FAILED' : ''}  ${name}`);
+  for (const [name, c] of Object.entries(r.checks)) {
+    console.log(`  ${String(c.passed).padStart(4)}/${c.failed}${c.failed ? ' FAILED' : ''}  ${name}`);
+    if (c.last) console.log(`           last: round ${c.last.round}: ${c.last.detail}`);
+  }
   console.log('figures:', JSON.stringify(r.figures));
   if (r.firstFailures.length) {
     console.log('first failures:');

@@ -14,7 +14,7 @@ export interface PhaseReport {
   rounds: number;
   seconds: number;
   killsByStep: Record<string, number>;
-  checks: Record<string, { passed: number; failed: number }>;
+  checks: Record<string, { passed: number; failed: number; last?: Failure }>;
   passed: number;
   failed: number;
   firstFailures: Failure[];
@@ -29,7 +29,7 @@ export interface PhaseReport {
 const KEEP_FAILURES = 20;
 
 export class Tally {
-  readonly checks = new Map<string, { passed: number; failed: number }>();
+  readonly checks = new Map<string, { passed: number; failed: number; last?: Failure }>();
   readonly kills = new Map<string, number>();
   readonly failures: Failure[] = [];
   readonly log: string[] = [];
@@ -47,7 +47,10 @@ export class Tally {
     } else {
       c.failed++;
       this.failed++;
-      if (this.failures.length < KEEP_FAILURES) this.failures.push({ round: this.round, check: name, detail: detail().slice(0, 2000) });
+      // The first failures in order, and each check's last one (how it stood at the end).
+      const f = { round: this.round, check: name, detail: detail().slice(0, 2000) };
+      if (this.failures.length < KEEP_FAILURES) this.failures.push(f);
+      c.last = f;
     }
     return ok;
   }
