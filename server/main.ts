@@ -127,6 +127,8 @@ export async function startService(initial: Config, opts: StartOptions): Promise
     closers.push(() => boot.close());
     const nfs = createNfs(config, { store, registry, log, health, metrics });
     closers.push(() => nfs.close());
+    // Before anything is served: a directory no node owns now was left by the last run.
+    await nfs.recover().catch((err: unknown) => log.error({ err }, 'nfs: could not look for state directories the last run left'));
     const jobs = new JobRunner(store, log.child({ part: 'jobs' }));
     await jobs.recover();
     closers.push(() => jobs.close());

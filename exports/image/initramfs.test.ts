@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, mkdir, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkListing, chrootBuilder, dracutArgv, networkHandler, parseLsinitrd } from './initramfs.js';
+import { checkListing, chrootBuilder, dracutArgv, goldenBuildScript, networkHandler, parseLsinitrd } from './initramfs.js';
 import { compareKernelVersions } from './kernel.js';
 import type { Runner } from '../runner.js';
 
@@ -96,4 +96,14 @@ test('chrootBuilder binds /proc /sys /dev and always unmounts, also when dracut 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the golden-host build removes its temp initramfs unless the whole listing went through', () => {
+  const script = goldenBuildScript(['dracut', '-a', 'nfs network base', '-f', '/tmp/netroot-initramfs-ab12.img', '6.1.0'], 'lsinitrd', '/tmp/netroot-initramfs-ab12.img');
+  assert.equal(script, [
+    `trap '[ "$netroot_ok" = 1 ] || rm -f /tmp/netroot-initramfs-ab12.img' EXIT`,
+    "trap 'exit 1' HUP PIPE TERM",
+    "dracut -a 'nfs network base' -f /tmp/netroot-initramfs-ab12.img 6.1.0 >&2 && echo @@netroot-lsinitrd@@ && lsinitrd /tmp/netroot-initramfs-ab12.img && netroot_ok=1",
+  ].join('; '));
+  assert.throws(() => goldenBuildScript(['dracut'], 'lsinitrd', "/tmp/it's.img"), /needs quoting/);
 });

@@ -99,6 +99,24 @@ export interface ToolPaths {
   lsinitrd?: string;
 }
 
+/**
+ * The command run on the golden host: dracut into tmp (its messages on stderr), a mark, then
+ * lsinitrd's listing on stdout. tmp stays for the SFTP fetch only when all of it went through;
+ * otherwise the shell removes it as it exits. That includes netroot gone mid-build (killed, the
+ * job cancelled, the connection lost): dracut runs on, but the first write after it to the
+ * closed channel raises SIGPIPE, and the trap removes the file that no one would ever fetch.
+ */
+export function goldenBuildScript(dracut: readonly string[], lsinitrd: string, tmp: string): string {
+  // The removal sits inside a single-quoted trap: the name must need no quoting of its own.
+  if (!/^[A-Za-z0-9_./-]+$/.test(tmp)) throw new RangeError(`tmp: ${JSON.stringify(tmp)} needs quoting`);
+  const rm = `rm -f ${tmp}`;
+  return [
+    `trap '[ "$netroot_ok" = 1 ] || ${rm}' EXIT`,
+    "trap 'exit 1' HUP PIPE TERM",
+    `${shellJoin(dracut)} >&2 && echo ${LISTING_MARK} && ${shellJoin([lsinitrd, tmp])} && netroot_ok=1`,
+  ].join('; ');
+}
+
 /** The seed's way: dracut on the golden host, fetched by SFTP. */
 export function goldenHostBuilder(session: GoldenSession, tools: ToolPaths = {}): InitramfsBuilder {
   const dracut = tools.dracut ?? 'dracut';
@@ -114,8 +132,7 @@ export function goldenHostBuilder(session: GoldenSession, tools: ToolPaths = {})
         a.log(`golden host ${session.host.name}: ${argv.join(' ')}`);
         // One round trip for build + listing (sessions are slow to start on a busy host); dracut's
         // own output goes to stderr so stdout after the marker is lsinitrd's alone.
-        const r = await session.execShell(`${shellJoin(argv)} >&2 && echo ${LISTING_MARK} && ${shellJoin([tools.lsinitrd ?? 'lsinitrd', tmp])}`,
-          { timeoutMs: 15 * 60_000, signal: a.signal });
+        const r = await session.execShell(goldenBuildScript(argv, tools.lsinitrd ?? 'lsinitrd', tmp), { timeoutMs: 15 * 60_000, signal: a.signal });
         for (const l of r.stderr.split('\n')) if (l.trim()) a.log(l);
         const at = r.stdout.indexOf(`${LISTING_MARK}\n`);
         const listing = at >= 0 ? r.stdout.slice(at + LISTING_MARK.length + 1) : '';

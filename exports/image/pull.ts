@@ -32,7 +32,8 @@ import type { ImageSettings, VersionRecord } from './types.js';
 export type PullStep = 'rsync' | 'stateless' | 'kernel' | 'initramfs' | 'check' | 'manifest';
 
 export interface PullHooks {
-  /** Progress of a step; rsync reports its --info=progress2 numbers, other steps 0 and 100. */
+  /** Progress of a step: 0 as it begins (so a job shows the step running, not the last one
+   * finished), then rsync its --info=progress2 numbers, every step 100 when done. */
   progress?: (step: PullStep, p: Progress) => void;
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -83,6 +84,7 @@ export class PullBusyError extends Error {
   }
 }
 
+const START: Progress = { percent: 0, bytes: 0, rate: 0 };
 const DONE: Progress = { percent: 100, bytes: 0, rate: 0 };
 
 /** Bumped when the pipeline's steps change what they make of the same tree: old versions are rebuilt. */
@@ -211,6 +213,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
 
     session.close(); // idle during a long rsync; reopened for the golden-host dracut step
     step = 'rsync';
+    progress(step, START);
     const linkDest = prevRoot && (await stat(prevRoot).then((s) => s.isDirectory(), () => false)) ? prevRoot : null;
     const source = new SourceListing();
     const argv = rsyncArgv({ host: o.host, identity: o.identity, dest: paths.root, linkDest, excludes: copyExcludes(o, facts), extra: o.rsyncExtra, listing: true });
@@ -228,6 +231,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     progress('rsync', DONE);
 
     step = 'stateless';
+    progress(step, START);
     hooks.signal?.throwIfAborted();
     const ownKey = await ownPublicKey(o.identity, runner);
     const reports = await makeStateless(paths.root, {
@@ -243,6 +247,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     progress('stateless', DONE);
 
     step = 'kernel';
+    progress(step, START);
     hooks.signal?.throwIfAborted();
     const kver = await pickKernel(paths.root, o.image.kernel);
     await copyKernel(paths.root, kver, paths.kernel);
@@ -250,6 +255,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     progress('kernel', DONE);
 
     step = 'initramfs';
+    progress(step, START);
     hooks.signal?.throwIfAborted();
     const drivers = await initramfsDrivers(o, facts, paths.root, kver, log);
     let builder: InitramfsBuilder;
@@ -264,6 +270,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     progress('initramfs', DONE);
 
     step = 'check';
+    progress(step, START);
     const listing = parseLsinitrd(listingText);
     const problems = checkListing(listing, kver);
     for (const [what, p] of [['kernel', paths.kernel], ['initramfs', paths.initramfs]] as const) {
@@ -276,6 +283,7 @@ async function pullLocked(o: PullOptions, hooks: PullHooks, image: string): Prom
     progress('check', DONE);
 
     step = 'manifest';
+    progress(step, START);
     await writeManifest(paths.manifest, {
       image, version, createdAt: rec.createdAt, kernel: kver,
       source: { host: o.host.name, address: o.host.address, path: o.host.sourcePath, fingerprint: source.digest() },

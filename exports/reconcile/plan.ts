@@ -37,7 +37,8 @@ export interface ReconcilePlan {
   lacking: NodeLack[];
   /** Missing pairs that belong to no node (the images tree exported network-wide). */
   otherMissing: string[];
-  /** Plain directories below the state dir that no registered node owns (left alone). */
+  /** Plain directories below the state dir that no registered node owns (the reconciler archives
+   * those it finds at start). */
   orphans: string[];
 }
 

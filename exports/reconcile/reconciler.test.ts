@@ -189,3 +189,29 @@ test('ensure makes one node\'s directory at once, and nothing for a node the reg
     assert.equal(await w.state.exists('gone.lab'), false);
   });
 });
+
+test('a state directory no node owned at start (a delete the last run did not finish) is archived once an apply succeeds', async () => {
+  await withWorld(async (w) => {
+    w.add(5);
+    assert.equal((await w.r.run('start')).ok, true);
+    // The last run committed two deletes and died before moving their directories.
+    w.nodes.splice(1, 2);
+    assert.deepEqual((await w.r.takeLeftovers()).sort(), ['n1.lab', 'n2.lab']);
+    // Before the pass: n2.lab is registered again (it owns its old directory now), and n3 is
+    // renamed by this process (its move is in flight: not a leftover, never archived here).
+    w.nodes.push({ fqdn: 'n2.lab', ipv4: '10.1.0.30', enabled: true, stateMode: 'nfs' });
+    w.nodes.find((n) => n.fqdn === 'n3.lab')!.fqdn = 'renamed.lab';
+    w.failApply = 'exportfs -ra failed: boom';
+    const failed = await w.r.run('start');
+    assert.deepEqual(failed.archived, [], 'not while the old table may still export it');
+    w.failApply = null;
+    const rep = await w.r.run('demand');
+    assert.deepEqual(rep.archived, ['n1.lab']);
+    assert.deepEqual(rep.archiveFailed, []);
+    const names = [...(await w.state.list()).keys()].sort();
+    assert.deepEqual(names, ['n0.lab', 'n2.lab', 'n3.lab', 'n4.lab', 'renamed.lab']);
+    assert.deepEqual((await w.state.listArchived()).map((a) => a.fqdn), ['n1.lab']);
+    assert.deepEqual(rep.orphans, ['n3.lab'], 'orphaned by this process: left to the rename in flight');
+    assert.deepEqual((await w.r.run('demand')).archived, [], 'each leftover is handled once');
+  });
+});

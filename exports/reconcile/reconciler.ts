@@ -5,6 +5,13 @@
  * the table, compares again and reports per node what is still lacking and why. Passes run at
  * start, after registry changes (debounced) and on demand; they never overlap.
  *
+ * A directory below the state dir that no registered node owned when the service started is what
+ * a delete (or an FQDN change) the last run did not finish left behind, or one made by hand: the
+ * first pass whose apply succeeds (normally the start pass) archives it, as the delete would
+ * have, so nothing is exported from where it goes and nothing is lost (restorable from there).
+ * Directories orphaned while this process runs are left alone: the change that orphaned them is
+ * still in flight and moves them itself.
+ *
  * Every change to the state tree (a pass's creates, a rename, an archive, a restore) runs under
  * one lock, `exclusive`. A pass holds it for one batch of creates at a time and asks the registry
  * again for each node inside the lock, so a rename or delete that lands mid-pass is never undone
@@ -33,7 +40,7 @@ export interface ReconcileCheck {
   lacking: NodeProblem[];
   /** Wanted export pairs that belong to no node (a network-wide images export) and are missing. */
   otherMissing: string[];
-  /** Directories below the state dir that no registered node owns (left alone). */
+  /** Directories below the state dir that no registered node owns (archived at the next start). */
   orphans: string[];
   /** Why the comparison itself could not be made (the registry cannot be rendered, the state dir
    * cannot be read). */
@@ -48,6 +55,10 @@ export interface ReconcileReport extends ReconcileCheck {
   created: number;
   createFailed: number;
   apply: { ok: boolean; changed: boolean; error?: string; warnings: string[] } | null;
+  /** Directories no node owned at start that this pass moved to the archive, and those it could
+   * not move (with the reason; they stay reported as orphans). */
+  archived: string[];
+  archiveFailed: { name: string; error: string }[];
   /** Nothing lacking, nothing failed. */
   ok: boolean;
 }
@@ -91,6 +102,8 @@ export class Reconciler {
   /** Why creating a node's directory failed, from the last pass (reasons in later checks). */
   private createErrors = new Map<string, string>();
   private lastApply: ApplyResult | null = null;
+  /** Orphans found before this process served anything, not archived yet. */
+  private leftovers = new Set<string>();
 
   constructor(opts: ReconcilerOptions) {
     this.o = opts;
@@ -124,6 +137,43 @@ export class Reconciler {
     const r = await this.o.state.create(fqdn, opts);
     this.createErrors.delete(fqdn);
     return r;
+  }
+
+  /**
+   * Names the directories that no registered node owned before the service began to serve:
+   * leftovers of a run that died mid-delete or mid-rename (or made by hand). Call it at start,
+   * before any request can change the registry; the next pass archives those still unowned.
+   */
+  async takeLeftovers(): Promise<string[]> {
+    const c = await this.check();
+    if (c.error) return [];
+    for (const name of c.orphans) this.leftovers.add(name);
+    return c.orphans;
+  }
+
+  /** Moves the leftovers that still belong to no node to the archive, under the lock. */
+  private async archiveLeftovers(): Promise<{ archived: string[]; failed: { name: string; error: string }[] }> {
+    const archived: string[] = [];
+    const failed: { name: string; error: string }[] = [];
+    await this.exclusive(async () => {
+      // Asked again inside the lock: a node registered meanwhile under that name owns it now.
+      const orphans = new Set((await this.view()).plan.orphans);
+      for (const name of this.leftovers) {
+        if (!orphans.has(name)) {
+          this.leftovers.delete(name);
+          continue;
+        }
+        // Tried once: what cannot be moved (a name that is no FQDN...) stays reported as an orphan.
+        this.leftovers.delete(name);
+        try {
+          await this.o.state.archive(name);
+          archived.push(name);
+        } catch (e) {
+          failed.push({ name, error: message(e) });
+        }
+      }
+    });
+    return { archived, failed };
   }
 
   /** Asks for a pass soon; a burst of calls makes one pass. */
@@ -161,6 +211,7 @@ export class Reconciler {
     let created = 0;
     const errors = new Map<string, string>();
     let apply: ApplyResult | null = null;
+    let leftovers: { archived: string[]; failed: { name: string; error: string }[] } = { archived: [], failed: [] };
     try {
       const stale = await this.o.state.removeStaleTemps();
       if (stale.length) this.o.logger?.warn({ stale }, 'reconcile: removed half-made state directories of a process that died');
@@ -185,6 +236,14 @@ export class Reconciler {
         apply = await this.o.apply();
         this.lastApply = apply;
       }
+      // Only once the table no longer exports them (it never names an unregistered FQDN).
+      if (this.leftovers.size && !this.closed && (apply === null || apply.ok)) {
+        leftovers = await this.archiveLeftovers();
+        if (leftovers.archived.length) {
+          this.o.logger?.warn({ archived: leftovers.archived }, 'reconcile: archived state directories no node owned at start (a delete or FQDN change the last run did not finish)');
+        }
+        if (leftovers.failed.length) this.o.logger?.warn({ failed: leftovers.failed }, 'reconcile: could not archive state directories no node owns');
+      }
     } catch (e) {
       this.o.logger?.error({ err: e }, 'reconcile: pass failed');
     }
@@ -197,11 +256,13 @@ export class Reconciler {
       created,
       createFailed: errors.size,
       apply: apply ? { ok: apply.ok, changed: apply.changed, warnings: apply.warnings, ...(apply.error ? { error: apply.error } : {}) } : null,
+      archived: leftovers.archived,
+      archiveFailed: leftovers.failed,
       ok: after.error === null && after.lacking.length === 0 && after.otherMissing.length === 0 && (apply === null || apply.ok),
     };
     this.last = report;
     this.running = false;
-    const summary = { trigger, created, createFailed: errors.size, lacking: after.lacking.length, orphans: after.orphans.length, durationMs: report.durationMs };
+    const summary = { trigger, created, createFailed: errors.size, archived: leftovers.archived.length, lacking: after.lacking.length, orphans: after.orphans.length, durationMs: report.durationMs };
     if (report.ok) this.o.logger?.info(summary, 'reconcile: NFS side matches the registry');
     else this.o.logger?.warn({ ...summary, error: after.error, first: after.lacking.slice(0, 5) }, 'reconcile: NFS side still lacks something');
     this.o.onReport?.(report);

@@ -37,7 +37,7 @@ function describeCheck(c: Check): string {
     if (c.lackingTotal > c.lacking.length) lines.push(`(${c.lacking.length} of ${c.lackingTotal} shown; --json for the data)`);
   }
   for (const m of c.otherMissing) lines.push(`not exported: ${m}`);
-  if (c.orphansTotal) lines.push(`${c.orphansTotal} state directories belong to no node (left alone): ${c.orphans.slice(0, 10).join(', ')}${c.orphansTotal > 10 ? ', ...' : ''}`);
+  if (c.orphansTotal) lines.push(`${c.orphansTotal} state directories belong to no node (archived when the service next starts): ${c.orphans.slice(0, 10).join(', ')}${c.orphansTotal > 10 ? ', ...' : ''}`);
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 

@@ -25,6 +25,9 @@ export interface NfsPart {
   state: StateDirectories;
   reconciler: Reconciler;
   routes: RouteDef[];
+  /** Before the service serves: notes the state directories no node owns (what a run that died
+   * mid-delete left), for the start pass to archive. */
+  recover(): Promise<void>;
   start(): Promise<void>;
   /** Something the NFS side depends on changed outside the registry (an image published). */
   schedule(): void;
@@ -169,7 +172,8 @@ export function createNfs(
     orphans: c.orphans.slice(0, CAP),
     orphansTotal: c.orphans.length,
   });
-  const presentReport = (r: ReconcileReport | null) => (r ? { ...r, ...presentCheck(r) } : null);
+  const presentReport = (r: ReconcileReport | null) =>
+    (r ? { ...r, ...presentCheck(r), archived: r.archived.slice(0, CAP), archivedTotal: r.archived.length } : null);
   const reconcileStatus = async () => {
     const st = reconciler.status();
     return { running: st.running, pending: st.pending, now: presentCheck(await reconciler.check()), last: presentReport(st.last) };
@@ -279,6 +283,10 @@ export function createNfs(
     state,
     reconciler,
     routes,
+    async recover() {
+      const names = await reconciler.takeLeftovers();
+      if (names.length) log.warn({ count: names.length, first: names.slice(0, 10) }, 'nfs: state directories no node owns; the start pass archives them');
+    },
     async start() {
       // Not awaited: the service answers while the first pass repairs what a crash left; health
       // says degraded until it is done.

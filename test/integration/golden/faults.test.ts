@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile, stat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../helpers/proc.js';
@@ -116,6 +117,47 @@ test('an aborted pull (job cancelled) is failed the same way', async () => {
   await assert.rejects(p, (e: unknown) => e instanceof PullError && e.step === 'rsync' && /aborted/.test(e.message));
   assert.equal((await store.get('fixture', 'aborted'))!.state, 'failed');
   await unlink(join(fixture, 'usr/share/data/slow.bin'));
+});
+test('a pull cancelled while dracut runs on the golden host leaves no temp initramfs there', async () => {
+  // A dracut that takes a while (a real one takes tens of seconds) and says where it writes.
+  const log = join(tmp, 'slow-dracut.log');
+  const slow = join(tmp, 'slow-dracut');
+  await writeFile(log, '');
+  await writeFile(slow, [
+    '#!/bin/sh',
+    `case "$1" in --version) exec '${fixture}/usr/bin/dracut' "$@" ;; esac`,
+    `prev=; for a in "$@"; do [ "$prev" = -f ] && echo "$a" >> '${log}'; prev=$a; done`,
+    'sleep 1',
+    `exec '${fixture}/usr/bin/dracut' "$@"`,
+    '',
+  ].join('\n'), { mode: 0o755 });
+  const ac = new AbortController();
+  const p = pullVersion(opts({ version: 'cancel-dracut', prev: 'v3', tools: { dracut: slow, lsinitrd: join(fixture, 'usr/bin/lsinitrd') } }), {
+    signal: ac.signal,
+    progress: (s) => {
+      if (s !== 'initramfs') return;
+      const poll = setInterval(() => {
+        if (!readFileSync(log, 'utf8').trim()) return;
+        clearInterval(poll);
+        ac.abort();
+      }, 20);
+    },
+  });
+  await assert.rejects(p, (e: unknown) => e instanceof PullError && e.step === 'initramfs' && /aborted/.test(e.message));
+  const out = readFileSync(log, 'utf8').trim();
+  assert.match(out, /^\/tmp\/netroot-initramfs-[0-9a-f]+\.img$/);
+  // dracut goes on after the abort: wait until nothing on the golden host names the file.
+  const naming = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).some((d) => {
+    try {
+      return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(out);
+    } catch {
+      return false;
+    }
+  });
+  for (let i = 0; i < 200 && naming(); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(naming(), false, 'the golden host\'s dracut ended');
+  assert.equal(existsSync(out), false, `${out} left on the golden host`);
+  assert.equal((await store.get('fixture', 'cancel-dracut'))!.state, 'failed');
 });
 test('a re-keyed golden host is refused by ssh2 and by the pull, naming the host', async () => {
   await sshd.rekey();

@@ -74,13 +74,15 @@ const ino = async (p: string) => (await lstat(p)).ino;
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 let v1 = '';
 let v2 = '';
+/** (step, percent) as the first pull reported them. */
+const reported: [string, number][] = [];
 
 test('first pull: rsync, every stateless step, kernel, initramfs, checks, manifest', async () => {
   const steps = new Set<string>();
   const lines: string[] = [];
   let rsyncProgress = 0;
   const rec = await pullVersion(opts({ version: 'v1' }), {
-    progress: (step, p) => { steps.add(step); if (step === 'rsync') rsyncProgress++; assert.ok(p.percent >= 0 && p.percent <= 100); },
+    progress: (step, p) => { steps.add(step); reported.push([step, p.percent]); if (step === 'rsync') rsyncProgress++; assert.ok(p.percent >= 0 && p.percent <= 100); },
     log: (l) => lines.push(l),
   });
   v1 = rec.version;
@@ -145,6 +147,20 @@ test('first pull: rsync, every stateless step, kernel, initramfs, checks, manife
   assert.ok(m.initramfs.dracutModules.includes('nfs'));
   // No initramfs left behind on the golden host.
   assert.deepEqual(readdirSync('/tmp').filter((f) => f.startsWith('netroot-initramfs-')), []);
+});
+
+test('each pull step reports 0 as it begins, so a job shows the step running, not the last one done', () => {
+  // A job's step is the last one reported: with only "100 when done", a pull dying in dracut
+  // showed "kernel" (the fault campaign read it to say where a killed pull stopped).
+  const order = ['rsync', 'stateless', 'kernel', 'initramfs', 'check', 'manifest'];
+  const firsts = order.map((s) => reported.find(([step]) => step === s));
+  assert.deepEqual(firsts, order.map((s) => [s, 0]));
+  // Each step begins after the one before is done, and ends at 100.
+  for (const [i, s] of order.entries()) {
+    const begin = reported.findIndex(([step]) => step === s);
+    if (i > 0) assert.deepEqual(reported[begin - 1], [order[i - 1], 100], s);
+    assert.deepEqual(reported.findLast(([step]) => step === s), [s, 100]);
+  }
 });
 test('hostKeys "keep" is an explicit choice: the golden host\'s keys stay, the placeholders of the linked version too', async () => {
   const rec = await pullVersion(opts({ image: { ...image, hostKeys: 'keep' }, version: 'keep1', prev: v1 }));

@@ -8,7 +8,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,19 +27,19 @@ let nr: Netroot | null = null;
 const stateDir = () => join(dataDir, 'state');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function config() {
+function config(exportfs = sb.exportfsWrapper) {
   return {
     nfs: {
       backend: 'kernel',
       nodeNetworks: ['10.60.0.0/16'],
       debounceMs: 50,
-      kernel: { exportsFile: sb.filePath, etcExports: sb.etcExportsPath, etab: sb.etabPath, exportfs: sb.exportfsWrapper },
+      kernel: { exportsFile: sb.filePath, etcExports: sb.etcExportsPath, etab: sb.etabPath, exportfs },
     },
   };
 }
 
-async function startService(): Promise<Netroot> {
-  const n = await startNetroot({ dataDir, config: config() });
+async function startService(exportfs?: string): Promise<Netroot> {
+  const n = await startNetroot({ dataDir, config: config(exportfs) });
   if (n.token) token = n.token;
   return n;
 }
@@ -189,4 +189,40 @@ test('what the reconciler cannot fix is reported per node with the reason, and l
   assert.equal(again.body.ok, true, JSON.stringify(again.body.lacking));
   assert.equal((await nfsHealth()).status, 'ok');
   assert.match(readFileSync(sb.filePath, 'utf8'), /\/n8\.crash\.test 10\.60\.0\.8\(/);
+});
+
+test('kill -9 in the middle of a node delete: the restart archives the state directory the delete left', async () => {
+  // An exportfs held while a file exists, so the kill lands inside the delete's apply: the row
+  // is gone, the directory not yet archived.
+  const hold = join(dataDir, 'hold-exportfs');
+  const held = join(dataDir, 'exportfs-held');
+  const gated = join(dataDir, 'exportfs-gated');
+  writeFileSync(gated, `#!/bin/sh\nif [ -e '${hold}' ]; then touch '${held}'; while [ -e '${hold}' ]; do sleep 0.05; done; fi\nexec '${sb.exportfsWrapper}' "$@"\n`);
+  chmodSync(gated, 0o755);
+  await nr!.stop();
+  nr = await startService(gated);
+  await reconciled('start');
+  const victim = (await api('GET', '/nodes/n9.crash.test')).body;
+  assert.ok(existsSync(join(stateDir(), victim.fqdn)));
+  writeFileSync(hold, '');
+  const del = api('DELETE', `/nodes/${victim.mac}`).catch(() => null);
+  while (!existsSync(held)) await sleep(20);
+  process.kill(nr!.proc.pid, 'SIGKILL');
+  await nr!.proc.exited;
+  await del;
+  rmSync(hold);
+  nr = null;
+  // What the kill left: the node deleted, its directory still where it was (before this fix, for good).
+  assert.ok(existsSync(join(stateDir(), victim.fqdn)));
+
+  nr = await startService();
+  assert.equal((await api('GET', `/nodes/${victim.mac}`)).status, 404, 'the delete had committed');
+  const body = await reconciled('start');
+  assert.deepEqual(body.reconcile.last.archived, [victim.fqdn]);
+  assert.equal(existsSync(join(stateDir(), victim.fqdn)), false);
+  const archive = (await api('GET', '/state/archive')).body.items as { fqdn: string; name: string }[];
+  assert.ok(archive.some((a) => a.fqdn === victim.fqdn), JSON.stringify(archive));
+  assert.equal(body.reconcile.now.orphansTotal, 0);
+  assert.doesNotMatch(readFileSync(sb.filePath, 'utf8'), /n9\.crash\.test /);
+  assert.equal((await nfsHealth()).status, 'ok');
 });
