@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import { route, type RouteDef } from '../api/route.js';
 import { AppError, ErrorCode } from '../errors.js';
+import { clientCausedLogger } from '../log.js';
 
 export function httpBase(config: Config): string {
   return config.boot.httpBase ?? `http://{server}:${config.http.port}`;
@@ -68,7 +69,8 @@ export function createDhcp(
           events: deps.events,
           discoveries: deps.discoveries,
           leases: deps.store.leases,
-          logger: deps.log.child({ part: 'dhcp' }),
+          // NAKs, declines and refusals come at packet rate from any client: rate-limited lines.
+          logger: clientCausedLogger(deps.log.child({ part: 'dhcp' })),
         });
   let server: DhcpServer | null = build(config);
   // Counters survive a reload (the server is rebuilt): what earlier servers counted is kept here.
