@@ -68,7 +68,9 @@ export async function waitForSocket(ns: Ns, proto: 'udp' | 'tcp', address: strin
   while (Date.now() < deadline) {
     if (s.proc.child.exitCode !== null) throw new Error(`${s.name} exited at start:\n${s.proc.output().slice(-4000)}`);
     const { stdout } = await ns.run(['ss', '-Hn', proto === 'udp' ? '-ul' : '-tl', `( sport = :${port} )`]);
-    if (stdout.split('\n').some((l) => l.includes(`${address}:${port}`) || l.includes(`0.0.0.0:${port}`) || l.includes(`*:${port}`))) return;
+    // A socket bound to a device shows as 0.0.0.0%va0:67.
+    const lines = stdout.split('\n').map((l) => l.replace(/%\S+?:/g, ':'));
+    if (lines.some((l) => l.includes(`${address}:${port}`) || l.includes(`0.0.0.0:${port}`) || l.includes(`*:${port}`))) return;
     await sleep(200);
   }
   throw new Error(`${s.name} did not listen on ${address}:${port}/${proto} within ${timeoutMs} ms:\n${s.proc.output().slice(-4000)}`);
