@@ -59,10 +59,18 @@ async function clients(ctx: Ctx, count: number, parallel: number, file: string, 
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, copies };
 }
 
-const NFT_LOSS = (permille: number) => `table inet nrbenchloss {
+/**
+ * Loss on the way in, in both namespaces: a packet dropped in OUTPUT makes the sender's sendto()
+ * fail with EPERM, which tftpd-hpa treats as fatal (its transfer ends at the first drop), while
+ * real loss on a wire is silent. RRQs (to port 69) are kept; the server ns counts what it sends.
+ */
+const NFT_LOSS_SRV = (permille: number) => `table inet nrbenchloss {
   counter sent {}
-  chain o { type filter hook output priority 0; udp sport != 69 counter name "sent"; udp sport != 69 numgen random mod 1000 < ${permille} drop; }
+  chain o { type filter hook output priority 0; udp sport != 69 counter name "sent"; }
   chain i { type filter hook input priority 0; udp dport != 69 numgen random mod 1000 < ${permille} drop; }
+}`;
+const NFT_LOSS_CLI = (permille: number) => `table inet nrbenchloss {
+  chain i { type filter hook input priority 0; udp sport != 69 numgen random mod 1000 < ${permille} drop; }
 }`;
 
 const CASES: Case[] = [
@@ -73,9 +81,14 @@ const CASES: Case[] = [
   { key: '500x1', label: '500 clients x 1 MB, 100 at a time, blksize 1468 + tsize (atftp)', run: (c, s) => clients(c, 500, 100, '1m.bin', (o) => atftp(s, '1m.bin', o, ['blksize 1468', 'tsize 0']), 120_000) },
   {
     key: 'loss5',
-    label: '1 MB lockstep blksize 512 at 5 % loss each way (tftp-hpa client; nftables, RRQs kept)',
-    setup: async (c) => void (await c.srv.run(['nft', '-f', '-'], { input: NFT_LOSS(50) })),
-    teardown: async (c) => void (await c.srv.run(['nft', 'delete', 'table', 'inet', 'nrbenchloss']).catch(() => undefined)),
+    label: '1 MB lockstep blksize 512 at 5 % loss each way (tftp-hpa client; nftables on input, RRQs kept; 120 s limit)',
+    async setup(c) {
+      await c.srv.run(['nft', '-f', '-'], { input: NFT_LOSS_SRV(50) });
+      await c.cli.run(['nft', '-f', '-'], { input: NFT_LOSS_CLI(50) });
+    },
+    async teardown(c) {
+      for (const ns of [c.srv, c.cli]) await ns.run(['nft', 'delete', 'table', 'inet', 'nrbenchloss']).catch(() => undefined);
+    },
     async run(c, s) {
       await c.srv.run(['nft', 'reset', 'counter', 'inet', 'nrbenchloss', 'sent']);
       const r = await clients(c, 1, 1, '1m.bin', (o) => hpa(s, '1m.bin', o), 120_000);
