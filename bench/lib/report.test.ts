@@ -12,6 +12,9 @@ test('the summary shows medians, every round, failures and netroot / reference',
   const t = summaryTable(r).split('\n');
   assert.match(t[2]!, /^\| 60 MB \| netroot \| 50.0 \| 40.0, 60.0, 50.0 \| 2 \/ 3 \*\*FAILURES\*\* \|/);
   assert.match(t[3]!, /\| hpa \| 100 \| .* \| 0.50x \|$/);
+  // Nothing verified on either side: no ratio rather than NaN.
+  r.samples = [sample('netroot', 1, 0, 0), sample('hpa', 1, 0, 0)];
+  assert.match(summaryTable(r).split('\n')[3]!, /\| hpa \| 0.00 \| .* \|  \|$/);
 });
 
 test('a round that started at load 1.0 or above marks the report as not quiet', () => {

@@ -96,7 +96,7 @@ export function summaryTable(r: BenchResult): string {
         cpu.length ? num(median(cpu)) : '-',
         num(Math.max(...xs.map((s) => s.rssMaxMiB))),
         ...extras.map((e) => num(median(xs.filter((s) => e in s.extra).map((s) => s.extra[e]!)))),
-        server === 'netroot' || Number.isNaN(ours) ? '' : `${(ours / m).toFixed(2)}x`,
+        server === 'netroot' || !(ours > 0 && m > 0) ? '' : `${(ours / m).toFixed(2)}x`,
       ]));
     }
   }
