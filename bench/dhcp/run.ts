@@ -4,7 +4,7 @@
  * the same server namespace, the same clients for both.
  *
  *   npm run build && node dist/bench/dhcp/run.js [--pool] [--rounds 3] [--seconds 10]
- *       [--rates 1000,2000,4000,max] [--servers netroot,kea] [--rcvbuf 0] [--out BASE]
+ *       [--rates 1000,2000,4000,max] [--servers netroot,kea] [--rcvbuf 0] [--out BASE] [--settle SEC]
  *       [--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR]
  *
  * Without --pool: 10,000 registered MACs (netroot's nodes, Kea's host reservations), perfdhcp
@@ -15,6 +15,8 @@
  * one, Kea with an empty lease file), warms it up (500/s for 2 s), then runs perfdhcp for
  * --seconds at the rate. --rcvbuf: netroot's dhcp.recvBufferBytes (default 0 = the kernel's
  * default, which Kea keeps too; the namespace cannot be given another default here).
+ * --settle SEC: before each round, wait up to SEC seconds for the 1-minute load to fall below
+ * 1.0 (the bench's own load lingers in it; run-all.sh passes 120).
  * Root; Debian packages kea-dhcp4-server, kea-admin (perfdhcp), iproute2. Network safety: two
  * namespaces and a veth pair, 10.51.192.0/18 or 10.52.0.0/16 only inside; deleted at the end.
  * Writes BASE.md and BASE.json (default bench/dhcp/results/dhcp-[pool-]<time>).
@@ -33,6 +35,7 @@ import { parsePerfdhcp, perfdhcpArgv, type PerfdhcpResult } from './perfdhcp.js'
 import { toSample } from './report.js';
 
 const kind: FleetKind = process.argv.includes('--pool') ? 'pool' : 'reserved';
+const settleSec = intOption('settle', 0, 0, 600);
 const rounds = intOption('rounds', 3, 1, 10);
 const seconds = intOption('seconds', 10, 1, 60);
 const servers = listOption('servers', ['netroot', 'kea'], ['netroot', 'kea']);
@@ -130,7 +133,7 @@ async function main() {
           await stopAll(running.splice(0));
           await sleep(500);
         }
-      })));
+      }, { settleSec })));
     }
     result.setup = [...setup].map(([name, how]) => ({ server: name, how }));
     result.notes.push(

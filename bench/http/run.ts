@@ -4,9 +4,11 @@
  * (sendfile on) serving the same file at the same path; curl in a client namespace over a veth
  * pair. Every copy is checked (size and sha256) after the clock stops.
  *
- *   npm run build && node dist/bench/http/run.js [--rounds 3] [--cases 100x60,1x60] [--servers netroot,nginx]
+ *   npm run build && node dist/bench/http/run.js [--rounds 3] [--cases 100x60,1x60] [--servers netroot,nginx] [--settle SEC]
  *       [--out BASE] [--node-arg=--cpu-prof ...]
  *
+ * --settle SEC: before each round, wait up to SEC seconds for the 1-minute load to fall below
+ * 1.0 (the bench's own load lingers in it; run-all.sh passes 120).
  * Root; Debian packages nginx-light (or nginx), curl, iproute2. Copies go to /dev/shm (100 x 60 MB
  * = 6 GB at most at once, removed after each check). Writes BASE.md and BASE.json (default
  * bench/http/results/http-<time>). Bounded: each curl has a 600 s limit, counted as a failure.
@@ -25,6 +27,7 @@ const PORT = 8080;
 const PATH = `/boot/${MAC}/1/initrd.img`;
 const SERVERS = ['netroot', 'nginx'];
 const CASES = ['100x60', '1x60'];
+const settleSec = intOption('settle', 0, 0, 600);
 const rounds = intOption('rounds', 3, 1, 20);
 const wanted = listOption('servers', SERVERS, SERVERS);
 const cases = listOption('cases', CASES, CASES);
@@ -97,7 +100,7 @@ async function main() {
         });
         process.stderr.write(`bench:   ${s.name}: ${(v.okBytes / MiB / r.seconds).toFixed(0)} MiB/s, ${r.seconds.toFixed(2)} s, ${v.ok}/${v.total} verified, CPU ${used.cpuSec.toFixed(2)} s\n`);
         await rm(out, { recursive: true, force: true });
-      })));
+      }, { settleSec })));
     }
     result.notes.push(
       'Server namespace and client namespace joined by one veth pair; each server on its own address, port 8080, both running throughout.',

@@ -120,13 +120,17 @@ export function roundsTable(r: BenchResult): string {
 export function renderMarkdown(r: BenchResult): string {
   const failures = r.samples.filter((s) => s.failures.length).map((s) => `- ${s.case}, ${s.server}, round ${s.round}: ${s.failures.join('; ')}`);
   const loads = r.rounds.flatMap((x) => [x.loadStart[0]!, x.loadEnd[0]!]);
-  const quiet = loads.length > 0 && r.rounds.every((x) => x.loadStart[0]! < 1);
+  const first = r.rounds[0]?.loadStart[0] ?? NaN;
+  const quiet = first < 1;
+  const later = r.rounds.filter((x) => x.loadStart[0]! >= 1).length;
   return [
     `# ${r.bench}: ${r.startedAt} to ${r.finishedAt}`,
     '',
     `\`${r.command}\` on ${r.host.cpus} CPUs, Linux ${r.host.kernel}, Node ${r.host.node}. ` +
       `1-minute load average ${num(Math.min(...loads))}-${num(Math.max(...loads))} over the rounds: ` +
-      (quiet ? 'every round started below 1.0.' : '**not a quiet machine** (a round started at 1.0 or above): figures for development only.'),
+      (quiet
+        ? `the run started at ${num(first)}: a quiet machine${later ? ` (${later} later round(s) started at 1.0 or above, partly the bench's own load: see each round)` : ', and every round started below 1.0'}.`
+        : `the run started at ${num(first)}: **not a quiet machine**, figures for development only.`),
     '',
     '## Medians over rounds',
     '',

@@ -37,18 +37,22 @@ export const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 
 /**
  * Runs `rounds` rounds of `each` over the servers in the round's order and returns what each round
- * saw. The order is printed with the load before the round starts.
+ * saw. Before a round it waits up to `settleSec` for the 1-minute load to fall below 1.0; the
+ * order is printed with the load before the round starts.
  */
 export async function runRounds<S extends { name: string }>(
   label: string,
   servers: readonly S[],
   rounds: number,
   each: (s: S, round: number) => Promise<void>,
-  log: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+  o: { settleSec?: number; log?: (s: string) => void } = {},
 ): Promise<RoundInfo[]> {
+  const log = o.log ?? ((s: string) => void process.stderr.write(`${s}\n`));
   const base = shuffled(servers);
   const out: RoundInfo[] = [];
   for (let r = 0; r < rounds; r++) {
+    // The bench's own load (100 curl processes, 500 clients) lingers in the 1-minute average.
+    for (let waited = 0; waited < (o.settleSec ?? 0) && load()[0]! >= 1; waited += 5) await new Promise((res) => setTimeout(res, 5000));
     const order = orderOf(base, r);
     const info: RoundInfo = { case: label, round: r + 1, order: order.map((s) => s.name), loadStart: load(), loadEnd: [] };
     log(`bench: ${label}, round ${r + 1}/${rounds}, order ${info.order.join(' > ')}, load ${fmtLoad(info.loadStart)}`);
