@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCidr, inSubnet } from '../../pxe/net/ipv4.js';
 import { resolveOptions } from '../../pxe/dhcp/index.js';
-import { SUBNET, fleet, keaConfig, macAt, macList } from './fleet.js';
+import { configSchema } from '../../server/config/schema.js';
+import { dhcpOptions } from '../../server/wiring/dhcp.js';
+import { POOL, SUBNET, addresses, fleet, keaConfig, keaPoolConfig, macAt, macList, netrootConfig } from './fleet.js';
 
 test('fleet: 10,000 distinct locally administered MACs, addresses inside the subnet', () => {
   const f = fleet(10_000);
@@ -24,9 +26,18 @@ test('keaConfig reserves the same MAC -> address pairs', () => {
   assert.deepEqual(s.reservations.map((r) => [r['hw-address'], r['ip-address']]), f.map((n) => [n.mac, n.ipv4]));
 });
 
-test('netroot options for the bench pass the server config check', async () => {
-  const { netrootOptions } = await import('./fleet.js');
-  const o = resolveOptions(netrootOptions('va0', '10.51.192.1'));
-  assert.equal(o.subnets[0]!.cidr, SUBNET);
-  assert.equal(o.detectRivalsAtStart, false);
+test('netroot config files for both fleets pass the config schema and the DHCP check', () => {
+  for (const kind of ['reserved', 'pool'] as const) {
+    const config = configSchema.parse(netrootConfig(kind, { ifname: 'va0', dataDir: '/tmp/x', recvBufferBytes: 0 }));
+    const o = resolveOptions(dhcpOptions(config));
+    assert.equal(o.subnets[0]!.cidr, addresses(kind).cidr);
+    assert.equal(o.detectRivalsAtStart, false);
+    assert.equal(config.dhcp.recvBufferBytes, 0);
+  }
+});
+
+test('keaPoolConfig has the pool and no reservation', () => {
+  const c = keaPoolConfig('va0', '10.52.0.1', '/tmp/l.csv') as { Dhcp4: { subnet4: Record<string, unknown>[] } };
+  assert.deepEqual(c.Dhcp4.subnet4[0]!.pools, [{ pool: `${POOL.start} - ${POOL.end}` }]);
+  assert.equal(c.Dhcp4.subnet4[0]!.reservations, undefined);
 });

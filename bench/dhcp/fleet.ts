@@ -1,12 +1,14 @@
 /**
- * The benchmark's fleet: 10,000 reserved MACs and addresses in one relayed subnet, rendered for
- * each server under test (netroot's nodes, Kea's host reservations, perfdhcp's MAC list). Pure.
- *
- * A /18 because 10,000 reservations do not fit in a /20: the relay (perfdhcp) sits on
- * 10.51.192.0/18 and the reservations start at 10.51.200.0.
+ * The benchmark's two fleets, rendered for each server under test. Pure.
+ *  - reserved: 10,000 registered MACs with their addresses (netroot's nodes, Kea's host
+ *    reservations, perfdhcp's MAC list), in 10.51.192.0/18 (10,000 do not fit in a /20); the
+ *    server is 10.51.192.1, perfdhcp relays from 10.51.192.2, reservations start at 10.51.200.0.
+ *  - pool: no registered MAC, a pool of 65,000 addresses in 10.52.0.0/16 (4,000 new clients/s
+ *    for 10 s plus the warm-up fit); server 10.52.0.1, relay 10.52.0.2.
  */
 import { intToIp, ipToInt } from '../../pxe/net/ipv4.js';
-import type { DhcpServerOptions } from '../../pxe/dhcp/index.js';
+
+export type FleetKind = 'reserved' | 'pool';
 
 export const SUBNET = '10.51.192.0/18';
 export const FIRST_IP = '10.51.200.0';
@@ -35,14 +37,36 @@ export function macList(nodes: FleetNode[]): string {
   return nodes.map((n) => n.mac).join('\n') + '\n';
 }
 
-/** netroot's options for a server at `server` on `ifname`; replies carry the same fields as Kea's. */
-export function netrootOptions(ifname: string, server: string): DhcpServerOptions {
+export const POOL_SUBNET = '10.52.0.0/16';
+export const POOL = { start: '10.52.1.0', end: '10.52.254.255' };
+
+/** Server and relay (perfdhcp) addresses and the prefix length of the fleet's subnet. */
+export function addresses(kind: FleetKind): { server: string; relay: string; prefix: number; cidr: string } {
+  return kind === 'reserved'
+    ? { server: '10.51.192.1', relay: '10.51.192.2', prefix: 18, cidr: SUBNET }
+    : { server: '10.52.0.1', relay: '10.52.0.2', prefix: 16, cidr: POOL_SUBNET };
+}
+
+/**
+ * netroot's config file for the bench: DHCP on `ifname` with the fleet's subnet (and pool), the
+ * reply fields Kea's config gives, TFTP and NFS off. `recvBufferBytes` 0 = the kernel default,
+ * as Kea has.
+ */
+export function netrootConfig(kind: FleetKind, o: { ifname: string; dataDir: string; recvBufferBytes: number }): Record<string, unknown> {
+  const { server, cidr } = addresses(kind);
   return {
-    mode: 'full',
-    interfaces: [ifname],
-    subnets: [{ cidr: SUBNET, router: server, dns: [server], domain: DOMAIN, leaseTimeSec: 3600 }],
-    httpBase: 'http://{server}:8080',
-    detectRivalsAtStart: false,
+    dataDir: o.dataDir,
+    http: { listen: '127.0.0.1', port: 18081 },
+    boot: { httpBase: `http://{server}:8080` },
+    tftp: { enabled: false },
+    dhcp: {
+      interfaces: [o.ifname],
+      mode: 'full',
+      subnets: [{ cidr, router: server, dns: [server], domain: DOMAIN, leaseTimeSec: 3600, ...(kind === 'pool' ? { pool: POOL } : {}) }],
+      detectRivalsAtStart: false,
+      recvBufferBytes: o.recvBufferBytes,
+    },
+    nfs: { backend: 'none' },
   };
 }
 
@@ -52,6 +76,18 @@ export function netrootOptions(ifname: string, server: string): DhcpServerOption
  * Kea 2.2's default (off).
  */
 export function keaConfig(nodes: FleetNode[], ifname: string, server: string, leaseFile: string): unknown {
+  return keaWith(ifname, server, leaseFile, {
+    subnet: SUBNET,
+    reservations: nodes.map((n) => ({ 'hw-address': n.mac, 'ip-address': n.ipv4, hostname: n.fqdn.slice(0, n.fqdn.indexOf('.')) })),
+  });
+}
+
+/** kea-dhcp4 with the pool and no reservation, lease file persisted as above. */
+export function keaPoolConfig(ifname: string, server: string, leaseFile: string): unknown {
+  return keaWith(ifname, server, leaseFile, { subnet: POOL_SUBNET, pools: [{ pool: `${POOL.start} - ${POOL.end}` }] });
+}
+
+function keaWith(ifname: string, server: string, leaseFile: string, subnet: Record<string, unknown>): unknown {
   return {
     Dhcp4: {
       'interfaces-config': { interfaces: [ifname], 'dhcp-socket-type': 'udp' },
@@ -59,7 +95,7 @@ export function keaConfig(nodes: FleetNode[], ifname: string, server: string, le
       'valid-lifetime': 3600,
       subnet4: [{
         id: 1,
-        subnet: SUBNET,
+        ...subnet,
         'next-server': server,
         'boot-file-name': 'undionly.kpxe',
         'option-data': [
@@ -68,7 +104,6 @@ export function keaConfig(nodes: FleetNode[], ifname: string, server: string, le
           { name: 'domain-name', data: DOMAIN },
           { name: 'root-path', data: `${server}:${ROOT_PATH}` },
         ],
-        reservations: nodes.map((n) => ({ 'hw-address': n.mac, 'ip-address': n.ipv4, hostname: n.fqdn.slice(0, n.fqdn.indexOf('.')) })),
       }],
       loggers: [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'WARN' }],
     },

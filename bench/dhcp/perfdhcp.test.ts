@@ -86,4 +86,7 @@ test('perfdhcpArgv: no -r for unlimited; MAC list, period, exit wait and timesta
   assert.equal(b[b.indexOf('-r') + 1], '2000');
   assert.equal(b[b.indexOf('-M') + 1], '/m');
   assert.equal(b[b.indexOf('-l') + 1], 'vb0');
+  const c = perfdhcpArgv({ ifname: 'vb0', server: '10.52.0.1', macFile: null, rate: 1000, seconds: 5, clients: 1 << 24 });
+  assert.ok(!c.includes('-M'));
+  assert.equal(c[c.indexOf('-R') + 1], String(1 << 24));
 });

@@ -7,7 +7,8 @@
 export interface PerfdhcpRun {
   ifname: string;
   server: string;
-  macFile: string;
+  /** One MAC a line (registered clients); null = random MACs among `clients` (new clients). */
+  macFile: string | null;
   /** Exchanges (DISCOVERs) started per second; null = as fast as perfdhcp can (no -r). */
   rate: number | null;
   /** Seconds of sending (-p). */
@@ -21,7 +22,7 @@ export function perfdhcpArgv(r: PerfdhcpRun): string[] {
   return [
     'perfdhcp', '-4', '-l', r.ifname,
     ...(r.rate === null ? [] : ['-r', String(r.rate)]),
-    '-R', String(r.clients), '-M', r.macFile,
+    '-R', String(r.clients), ...(r.macFile === null ? [] : ['-M', r.macFile]),
     '-p', String(r.seconds), '-t', '1',
     // Wait 1 s after the period for replies still in flight, so they count as received, not dropped.
     '-W', '1000000',

@@ -1,8 +1,9 @@
 /**
- * Where a netroot server's CPU time went, from a V8 .cpuprofile (node --cpu-prof, which run.ts
- * passes with --cpu-prof DIR):
+ * Where a netroot server's CPU time went, from a V8 .cpuprofile (node --cpu-prof; the benches
+ * pass node options to `netroot serve` with --node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR,
+ * and netroot writes the profile when it stops on SIGTERM):
  *
- *   node dist/bench/dhcp/profile.js DIR/netroot-sqlite.cpuprofile [top=25]
+ *   node dist/bench/dhcp/profile.js DIR/CPU.<...>.cpuprofile [top=25]
  *
  * Prints self time by function and by file (dist paths, node internals, native), and the total
  * time below (inclusive) each netroot function, so a cost is visible where it is caused.

@@ -1,63 +1,53 @@
-/** The benchmark's results as a markdown table: one row per offered rate, servers side by side. Pure. */
+/** One perfdhcp run against one server as a bench sample: ACK/s, exchanges lost, p50/p99, CPU per 1,000 replies. Pure. */
+import type { Sample } from '../lib/report.js';
 import type { PerfdhcpResult } from './perfdhcp.js';
 
-export interface Case {
+export interface DhcpRun {
+  case: string;
   server: string;
-  /** Offered exchanges/s; null = unlimited. */
-  rate: number | null;
+  round: number;
   seconds: number;
   result: PerfdhcpResult;
-  /** Server CPU use during the case, in cores (1 = one core busy). */
-  serverCpu: number;
-  /** Server CPU seconds (user + system) during the case. */
-  cpuSec?: number;
-  /** Datagrams the kernel dropped for a full socket receive buffer (/proc/net/snmp RcvbufErrors), per namespace. */
-  kernelDrops?: { server: number; perfdhcp: number };
-  /** Highest 1-minute load average sampled during the case. */
-  load1: number;
+  cpuSec: number;
+  ownCpuSec: number;
+  rssMaxMiB: number;
+  /** Datagrams the kernel dropped for a full receive buffer (RcvbufErrors) in each namespace. */
+  kernelDrops: { server: number; perfdhcp: number };
+  /** Error lines the server logged during the run. */
+  serverErrors: number;
 }
 
-export interface Summary {
-  ackPerSec: number;
-  /** Exchanges that did not complete: DISCOVERs without OFFER plus REQUESTs without ACK. */
-  lost: number;
-  p99OfferMs: number;
-  p99AckMs: number;
-  /** Server CPU per reply perfdhcp received (OFFER or ACK), in µs: the cost, whatever the load. */
-  cpuUsPerReply: number | null;
-}
-
-export function summarize(c: Case): Summary {
-  const r = c.result;
+export function toSample(r: DhcpRun): Sample {
+  const p = r.result;
+  const noOffer = p.offer.sent - p.offer.received;
+  const noAck = p.ack.sent - p.ack.received;
+  const replies = p.offer.received + p.ack.received;
+  const failures = [
+    ...(noOffer ? [`${noOffer} DISCOVERs without OFFER`] : []),
+    ...(noAck ? [`${noAck} REQUESTs without ACK`] : []),
+    ...(r.serverErrors ? [`${r.serverErrors} error lines in the server's log`] : []),
+  ];
   return {
-    ackPerSec: r.ack.received / c.seconds,
-    lost: r.offer.sent - r.offer.received + (r.ack.sent - r.ack.received),
-    p99OfferMs: r.offer.p99Ms,
-    p99AckMs: r.ack.p99Ms,
-    cpuUsPerReply: c.cpuSec === undefined ? null : (1e6 * c.cpuSec) / Math.max(1, r.offer.received + r.ack.received),
+    case: r.case,
+    server: r.server,
+    round: r.round,
+    value: p.ack.received / r.seconds,
+    // An exchange is done when its ACK came back; every DISCOVER sent starts one.
+    ok: p.ack.received,
+    total: p.offer.sent,
+    failures,
+    cpuSec: r.cpuSec,
+    cpuPerUnit: replies ? r.cpuSec / (replies / 1000) : null,
+    rssMaxMiB: r.rssMaxMiB,
+    extra: {
+      lost: noOffer + noAck,
+      'p50 ACK ms': p.ack.p50Ms,
+      'p99 OFFER ms': p.offer.p99Ms,
+      'p99 ACK ms': p.ack.p99Ms,
+      'server errors': r.serverErrors,
+      'kernel drops server': r.kernelDrops.server,
+      'kernel drops perfdhcp': r.kernelDrops.perfdhcp,
+      'own process CPU s': r.ownCpuSec,
+    },
   };
-}
-
-/** The case with the median ACK/s (the lower middle one for an even count). */
-export function median(cases: Case[]): Case | undefined {
-  const sorted = [...cases].sort((a, b) => a.result.ack.received / a.seconds - b.result.ack.received / b.seconds);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
-
-const ms = (v: number) => (Number.isNaN(v) ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
-
-export function renderTable(cases: Case[], servers: string[]): string {
-  const rates = [...new Set(cases.map((c) => c.rate))];
-  const head = ['offered/s', ...servers.map((s) => `${s}: ACK/s, lost, p99 OFFER/ACK ms, CPU (per reply)`), 'load avg (1 min, range)'];
-  const rows = rates.map((rate) => {
-    const cells = servers.map((s) => {
-      const c = median(cases.filter((x) => x.server === s && x.rate === rate));
-      if (!c) return '-';
-      const m = summarize(c);
-      return `${m.ackPerSec.toFixed(0)}, ${m.lost}, ${ms(m.p99OfferMs)} / ${ms(m.p99AckMs)}, ${(100 * c.serverCpu).toFixed(0)} %${m.cpuUsPerReply === null ? '' : ` (${m.cpuUsPerReply.toFixed(0)} µs/reply)`}`;
-    });
-    const loads = cases.filter((x) => x.rate === rate).map((x) => x.load1);
-    return [rate === null ? 'unlimited' : rate.toLocaleString('en-US'), ...cells, `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`];
-  });
-  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
