@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { describeMissing, discoverLoaders, loadLoaders, loaderForArch } from './loaders.js';
 
 test('configured paths replace the default search; missing ones are reported with their package', async () => {
@@ -18,6 +19,29 @@ test('configured paths replace the default search; missing ones are reported wit
     assert.deepEqual(describeMissing(r), ['boot loader ipxe.efi (UEFI) not found at /nonexistent/ipxe.efi: install Debian package ipxe or configure its path']);
     assert.equal((await loadLoaders(r)).get('undionly.kpxe')?.length, 10);
     await assert.rejects(discoverLoaders({ '../x': '/x' }, spec), /loaders\.\.\.\/x: loader names are plain file names/);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('loaders sit in shared memory: transfer workers share them instead of copying one per transfer', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'netroot-loaders-'));
+  try {
+    const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+    await writeFile(join(dir, 'l.efi'), bytes);
+    const r = await discoverLoaders({ 'l.efi': join(dir, 'l.efi') }, []);
+    const data = (await loadLoaders(r)).get('l.efi')!;
+    assert.ok(data.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(data, bytes);
+    // What the worker receives is the same memory, not a copy.
+    const { port1, port2 } = new MessageChannel();
+    const got = await new Promise<Buffer>((res) => {
+      port2.once('message', (m: Uint8Array) => res(Buffer.from(m.buffer, m.byteOffset, m.byteLength)));
+      port1.postMessage(data);
+    });
+    port1.close();
+    data[0] = 99;
+    assert.equal(got[0], 99);
   } finally {
     await rm(dir, { recursive: true });
   }
