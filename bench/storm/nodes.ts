@@ -8,10 +8,13 @@
  *   kernel     the kernel over HTTP
  *   initrd     the initramfs over HTTP
  * An unregistered node's script is a refusal (no kernel line): it stops there, as iPXE would.
- * Every download is checked (size and SHA-256, and the TFTP tsize); every lease is checked (the
+ * Every download is checked (size and SHA-256, or kernel and initramfs byte for byte with
+ * `verify: 'bytes'`; the TFTP tsize); every lease is checked (the
  * reserved address for a registered node, a pool address given to no other node for the rest).
  * A node that fails a stage stops; the failure is recorded with its reason.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ipToInt } from '../../pxe/net/ipv4.js';
 import { DhcpClients, type Lease } from './dhcp-client.js';
 import { TftpClients } from './tftp-client.js';
@@ -24,6 +27,8 @@ export type Stage = (typeof STAGES)[number];
 export interface FileSpec {
   size: number;
   sha256: string;
+  /** The file itself, for `verify: 'bytes'`. */
+  path: string;
 }
 
 export interface Plan {
@@ -36,6 +41,12 @@ export interface Plan {
   initrd: FileSpec;
   tftp: { blksize: number; timeoutMs: number; retries: number };
   httpIdleMs: number;
+  /**
+   * How kernel and initramfs are checked: 'sha256' of every byte received, or 'bytes', compared
+   * with the file (read once) as they arrive; the size is checked either way, the loader and the
+   * script always by SHA-256.
+   */
+  verify: 'sha256' | 'bytes';
 }
 
 export interface NodeResult {
@@ -55,6 +66,8 @@ export interface ClientReport extends StormResult {
   wallMs: number;
   cpuSec: number;
   maxRssKiB: number;
+  /** Event-loop delay of the client process (ms): how late it ran its timers and reads. */
+  loopDelayMs: { p50: number; p99: number; max: number };
 }
 
 class StageError extends Error {}
@@ -90,6 +103,14 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
   const dhcp = await DhcpClients.open(plan.ifname);
   const tftp = new TftpClients();
   const pool = plan.pool ? [ipToInt(plan.pool.start), ipToInt(plan.pool.end)] as const : null;
+  const expected = plan.verify === 'bytes'
+    ? { kernel: { bytes: readFileSync(plan.kernel.path), sha256: plan.kernel.sha256 }, initrd: { bytes: readFileSync(plan.initrd.path), sha256: plan.initrd.sha256 } }
+    : null;
+  if (expected) {
+    for (const k of ['kernel', 'initrd'] as const) {
+      if (createHash('sha256').update(expected[k].bytes).digest('hex') !== plan[k].sha256) throw new Error(`${plan[k].path} is not the file the plan names`);
+    }
+  }
   const t0 = now();
   const ms = () => Math.round((now() - t0) * 10) / 10;
 
@@ -143,10 +164,10 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
       }
       check(urls !== null, `script of a registered node has no kernel line: ${JSON.stringify(text.slice(0, 200))}`);
       for (const [s, u, spec] of [['kernel', urls!.kernel, plan.kernel], ['initrd', urls!.initrd, plan.initrd]] as const) {
-        const f = await step(s, () => httpGet({ url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs }));
+        const f = await step(s, () => httpGet({ url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs, ...(expected ? { expect: expected[s] } : {}) }));
         check(f.status === 200, `HTTP ${f.status}`);
         check(f.bytes === spec.size && f.contentLength === spec.size, `${f.bytes} bytes (Content-Length ${f.contentLength}), file has ${spec.size}`);
-        check(f.sha256 === spec.sha256, `sha256 ${f.sha256.slice(0, 12)}: not the file`);
+        check(f.sha256 === spec.sha256, expected ? 'bytes differ from the file' : `sha256 ${f.sha256.slice(0, 12)}: not the file`);
       }
       r.outcome = 'booted';
       return r;

@@ -40,7 +40,7 @@ test('cases: medians over rounds, a failed round gives no finish time, netroot /
     server, nodes: 10, unknown: 0, run: 'registered', round, position: 1, loadStart: [0.5, 0.4, 0.3], loadEnd: [1.5, 0.6, 0.4],
     lastNodeMs: last, booted: 10 - failed, refused: 0, failed, stages: stageFigures([node({ t: { dhcp: [0, last / 10] } })]),
     failureReasons: [], retransmits: { dhcp: 0, tftp: 0, ipxeDhcp: 0, tftpDuplicateData: 0 }, serverCpuSec: 1, serverProcesses: [],
-    serverPeakRssMiB: 100, serverHwmMiB: 100, clientCpuSec: 2, clientMaxRssMiB: 50, udpRcvbufErrors: { server: 0, client: 0 }, notes: [],
+    serverPeakRssMiB: 100, serverHwmMiB: 100, clientCpuSec: 2, clientMaxRssMiB: 50, clientLoopDelayMs: { p99: 20, max: 40 }, udpRcvbufErrors: { server: 0, client: 0 }, notes: [],
   });
   const all = [storm('netroot', 1, 1000), storm('reference', 1, 2000), storm('netroot', 2, 3000, 1), storm('reference', 2, 2000), storm('netroot', 3, 1400), storm('reference', 3, 1800)];
   const cases = groupCases(all);

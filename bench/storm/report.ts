@@ -45,6 +45,8 @@ export interface StormSummary {
   serverHwmMiB: number;
   clientCpuSec: number;
   clientMaxRssMiB: number;
+  /** The client process's event-loop delay, p99 and max (ms). */
+  clientLoopDelayMs: { p99: number; max: number };
   udpRcvbufErrors: { server: number; client: number };
   notes: string[];
 }
@@ -106,6 +108,14 @@ export function failureReasons(nodes: NodeResult[]): { reason: string; count: nu
 const sec = (ms: number | null, digits = 2) => (ms === null ? '-' : (ms / 1000).toFixed(digits));
 const msOrS = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join('/');
+
+/** "7.8 (dnsmasq 4.3, nginx 3.5)": CPU seconds, split by command when there are several. */
+function cpuSplit(s: StormSummary): string {
+  const by = new Map<string, number>();
+  for (const p of s.serverProcesses) by.set(p.comm, (by.get(p.comm) ?? 0) + p.cpuSec);
+  const total = s.serverCpuSec.toFixed(1);
+  return by.size > 1 ? `${total} (${[...by].map(([c, v]) => `${c} ${v.toFixed(1)}`).join(', ')})` : total;
+}
 
 /** The storms of one server in one case (nodes, run), rounds in order. */
 export interface CaseRounds {
@@ -183,11 +193,11 @@ export function renderMarkdown(all: StormSummary[]): string {
   out.push('');
   out.push('Every round (load average 1/5/15 min at the start and the end of each storm):');
   out.push('');
-  out.push('| nodes | run | round | server (position) | last node | booted / refused / failed | retransmits DHCP / TFTP / iPXE DHCP, duplicate DATA | server CPU s | peak RSS (sum of VmHWM) MiB | UDP buffer drops server / client | load start | load end |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| nodes | run | round | server (position) | last node | booted / refused / failed | retransmits DHCP / TFTP / iPXE DHCP, duplicate DATA | server CPU s | peak RSS (sum of VmHWM) MiB | UDP buffer drops server / client | client CPU s, loop delay p99 / max | load start | load end |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of all) {
     const r = s.retransmits;
-    out.push(`| ${s.nodes} | ${s.run} | ${s.round} | ${SERVER_LABEL[s.server]} (${s.position}) | ${sec(s.lastNodeMs)} s | ${s.booted} / ${s.refused} / ${s.failed} | ${r.dhcp} / ${r.tftp} / ${r.ipxeDhcp}, ${r.tftpDuplicateData} | ${s.serverCpuSec.toFixed(1)} | ${s.serverPeakRssMiB.toFixed(0)} (${s.serverHwmMiB.toFixed(0)}) | ${s.udpRcvbufErrors.server} / ${s.udpRcvbufErrors.client} | ${loads(s.loadStart)} | ${loads(s.loadEnd)} |`);
+    out.push(`| ${s.nodes} | ${s.run} | ${s.round} | ${SERVER_LABEL[s.server]} (${s.position}) | ${sec(s.lastNodeMs)} s | ${s.booted} / ${s.refused} / ${s.failed} | ${r.dhcp} / ${r.tftp} / ${r.ipxeDhcp}, ${r.tftpDuplicateData} | ${cpuSplit(s)} | ${s.serverPeakRssMiB.toFixed(0)} (${s.serverHwmMiB.toFixed(0)}) | ${s.udpRcvbufErrors.server} / ${s.udpRcvbufErrors.client} | ${s.clientCpuSec.toFixed(1)}, ${s.clientLoopDelayMs.p99.toFixed(0)} / ${s.clientLoopDelayMs.max.toFixed(0)} ms | ${loads(s.loadStart)} | ${loads(s.loadEnd)} |`);
   }
   const reasons = all.filter((s) => s.failureReasons.length);
   if (reasons.length) {

@@ -5,7 +5,8 @@
  *   npm run build && node dist/bench/storm/run.js [--nodes 100,500] [--runs registered,pool]
  *       [--rounds 3] [--unknown 0.2] [--settle-load 1.0] [--settle-max-s 900] [--json FILE]
  *       [--md FILE] [--keep DIR] [--loader-kib 1024] [--kernel-mib 8] [--initrd-mib 60]
- *       [--servers netroot,reference] [--dnsmasq-ping]
+ *       [--servers netroot,reference] [--dnsmasq-ping] [--verify sha256|bytes]
+ *       [--netroot-node-args "--cpu-prof --cpu-prof-dir DIR"]
  *
  * runs: "registered" = every node registered; "pool" = a share (--unknown) of unknown MACs with
  * the DHCP pool on (they get a pool address, the loader and a refusal script: netroot has no
@@ -14,6 +15,9 @@
  * --settle-load L: before each storm, wait (at most --settle-max-s) for the 1-minute load average
  * to fall below L; the load at the start and end of every storm is in the report either way.
  * --keep DIR: keep every server's config and logs, and the clients' raw results, there.
+ * --verify: kernel and initramfs checked by SHA-256 of all bytes received (default), or byte for
+ *   byte against the file (a tenth of the client's CPU for them; sizes are checked either way).
+ * --netroot-node-args: node flags for the service, to profile it in the storm (not for figures).
  *
  * Root; needs dnsmasq, nginx, iproute2 (ip, ss). Network safety: a server namespace and a client
  * namespace joined by one veth pair, 10.60.0.0/16 only, both deleted at the end; nothing runs in
@@ -72,6 +76,11 @@ function args() {
     initrdBytes: num('initrd-mib', '60', 0.01, 4096) * 1024 * 1024,
     ping: a.includes('--dnsmasq-ping'),
     clientTimeoutS: num('client-timeout-s', '1800', 10, 7200),
+    netrootNodeArgs: get('netroot-node-args', '').split(' ').filter(Boolean),
+    verify: ((v: string): 'sha256' | 'bytes' => {
+      if (v !== 'sha256' && v !== 'bytes') throw new Error('--verify: sha256 or bytes');
+      return v;
+    })(get('verify', 'sha256')),
   };
 }
 
@@ -127,11 +136,11 @@ async function main() {
     const fdir = join(tmp, 'files');
     mkdirSync(fdir);
     const files: Files = { loader: join(fdir, LOADER_NAME), kernel: join(fdir, 'vmlinuz'), initrd: join(fdir, 'initrd.img') };
-    const spec = {} as Record<keyof Files, { size: number; sha256: string }>;
+    const spec = {} as Record<keyof Files, { size: number; sha256: string; path: string }>;
     for (const [k, size] of [['loader', o.loaderBytes], ['kernel', o.kernelBytes], ['initrd', o.initrdBytes]] as const) {
       const b = randomBytes(Math.round(size));
       writeFileSync(files[k], b);
-      spec[k] = { size: b.length, sha256: sha256(b) };
+      spec[k] = { size: b.length, sha256: sha256(b), path: files[k] };
     }
     const srv = await lab.ns('srv');
     const cli = await lab.ns('cli');
@@ -158,6 +167,7 @@ async function main() {
           initrd: spec.initrd,
           tftp: { blksize: 1468, timeoutMs: 4000, retries: 6 },
           httpIdleMs: 60_000,
+          verify: o.verify,
         };
         const planFile = join(tmp, `plan-${n}-${run}.json`);
         writeFileSync(planFile, JSON.stringify(plan));
@@ -171,7 +181,7 @@ async function main() {
             log(`${tag}: starting ${SERVER_LABEL[kind]} (load ${loadavg().map((x) => x.toFixed(2)).join('/')})`);
             const rootPath = join(tmp, `${n}-${run}-r${round}-netroot`, 'data', 'images', IMAGE, VERSION, 'root');
             current = kind === 'netroot'
-              ? await startNetroot({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files })
+              ? await startNetroot({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files, nodeArgs: o.netrootNodeArgs })
               : await startReference({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files, rootPath, ping: o.ping });
             configs.set(`${kind}-${run}`, current.config);
             const roots = current.pids;
@@ -217,6 +227,7 @@ async function main() {
               serverHwmMiB: rss.hwmKiB / 1024,
               clientCpuSec: report.cpuSec,
               clientMaxRssMiB: report.maxRssKiB / 1024,
+              clientLoopDelayMs: { p99: report.loopDelayMs.p99, max: report.loopDelayMs.max },
               udpRcvbufErrors: { server: drops1[0]! - drops0[0]!, client: drops1[1]! - drops0[1]! },
               notes: [
                 ...(settleNote ? [settleNote] : []),
@@ -225,7 +236,7 @@ async function main() {
               ],
             };
             summaries.push(s);
-            log(`${tag}: last node ${s.lastNodeMs === null ? '-' : (s.lastNodeMs / 1000).toFixed(2)} s, booted ${s.booted}, refused ${s.refused}, failed ${s.failed}; server CPU ${s.serverCpuSec.toFixed(1)} s, peak RSS ${s.serverPeakRssMiB.toFixed(0)} MiB; client CPU ${s.clientCpuSec.toFixed(1)} s; ` +
+            log(`${tag}: last node ${s.lastNodeMs === null ? '-' : (s.lastNodeMs / 1000).toFixed(2)} s, booted ${s.booted}, refused ${s.refused}, failed ${s.failed}; server CPU ${s.serverCpuSec.toFixed(1)} s, peak RSS ${s.serverPeakRssMiB.toFixed(0)} MiB; client CPU ${s.clientCpuSec.toFixed(1)} s, loop delay p99 ${s.clientLoopDelayMs.p99.toFixed(0)} ms; ` +
               `p50/p99 ${STAGES.map((x) => `${x} ${fmt(s.stages[x].p50Ms)}/${fmt(s.stages[x].p99Ms)}`).join(', ')}; load ${loadStart[0]!.toFixed(2)} -> ${loadEnd[0]!.toFixed(2)}` +
               (s.failureReasons.length ? `; failures: ${s.failureReasons.slice(0, 4).map((f) => `${f.count} x ${f.reason}`).join('; ')}` : ''));
             if (o.keep) cpSync(dir, join(o.keep, tag), { recursive: true, filter: (src) => !/\/(files|tftp|data\/images)(\/|$)/.test(src) });
@@ -236,9 +247,9 @@ async function main() {
     }
     const md = renderMarkdown(summaries);
     const cfgText = [...configs].map(([k, v]) => `### ${k}\n\n\`\`\`\n${v.trimEnd()}\n\`\`\``).join('\n\n');
-    process.stdout.write(md);
+    process.stdout.write(`${md}\nConfigurations:\n\n${cfgText}\n`);
     if (o.md) writeFileSync(o.md, `${md}\nConfigurations:\n\n${cfgText}\n`);
-    if (o.json) writeFileSync(o.json, JSON.stringify({ args: process.argv.slice(2), files: spec, configs: Object.fromEntries(configs), storms: summaries }, null, 1));
+    if (o.json) writeFileSync(o.json, JSON.stringify({ args: process.argv.slice(2), verify: o.verify, files: spec, configs: Object.fromEntries(configs), storms: summaries }, null, 1));
   } finally {
     await current?.stop();
     await lab.destroy();

@@ -120,6 +120,8 @@ export interface NetrootStart {
   nodes: StormNode[];
   pool: boolean;
   files: Files;
+  /** Extra node flags for the service (e.g. --cpu-prof --cpu-prof-dir DIR), for profiling only. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -148,7 +150,7 @@ export async function startNetroot(o: NetrootStart): Promise<Running> {
   const config = JSON.stringify(netrootConfig({ dataDir, ifname: o.ifname, pool: o.pool, loaderPath: o.files.loader }), null, 2);
   writeFileSync(configFile, config + '\n');
   const logFile = join(o.dir, 'netroot.log');
-  const p = startLogged(o.ns, [process.execPath, NETROOT_BIN, 'serve', '--config', configFile], logFile);
+  const p = startLogged(o.ns, [process.execPath, ...(o.nodeArgs ?? []), NETROOT_BIN, 'serve', '--config', configFile], logFile);
   const logs = new Logs();
   const running: Running = {
     pids: [p.pid],
