@@ -6,7 +6,7 @@
  *       [--rounds 3] [--unknown 0.2] [--settle-load 1.0] [--settle-max-s 900] [--json FILE]
  *       [--md FILE] [--keep DIR] [--loader-kib 1024] [--kernel-mib 8] [--initrd-mib 60]
  *       [--servers netroot,reference] [--dnsmasq-ping] [--verify sha256|bytes]
- *       [--netroot-node-args "--cpu-prof --cpu-prof-dir DIR"]
+ *       [--netroot-node-args "--cpu-prof --cpu-prof-dir DIR"] [--netroot-bin PATH]
  *
  * runs: "registered" = every node registered; "pool" = a share (--unknown) of unknown MACs with
  * the DHCP pool on (they get a pool address, the loader and a refusal script: netroot has no
@@ -18,6 +18,7 @@
  * --verify: kernel and initramfs checked by SHA-256 of all bytes received (default), or byte for
  *   byte against the file (a tenth of the client's CPU for them; sizes are checked either way).
  * --netroot-node-args: node flags for the service, to profile it in the storm (not for figures).
+ * --netroot-bin: the bin/netroot.js of another built checkout (same store schema) to run instead.
  *
  * Root; needs dnsmasq, nginx, iproute2 (ip, ss). Network safety: a server namespace and a client
  * namespace joined by one veth pair, 10.60.0.0/16 only, both deleted at the end; nothing runs in
@@ -77,6 +78,7 @@ function args() {
     ping: a.includes('--dnsmasq-ping'),
     clientTimeoutS: num('client-timeout-s', '1800', 10, 7200),
     netrootNodeArgs: get('netroot-node-args', '').split(' ').filter(Boolean),
+    netrootBin: get('netroot-bin', '') ? resolve(get('netroot-bin', '')) : undefined,
     verify: ((v: string): 'sha256' | 'bytes' => {
       if (v !== 'sha256' && v !== 'bytes') throw new Error('--verify: sha256 or bytes');
       return v;
@@ -181,7 +183,7 @@ async function main() {
             log(`${tag}: starting ${SERVER_LABEL[kind]} (load ${loadavg().map((x) => x.toFixed(2)).join('/')})`);
             const rootPath = join(tmp, `${n}-${run}-r${round}-netroot`, 'data', 'images', IMAGE, VERSION, 'root');
             current = kind === 'netroot'
-              ? await startNetroot({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files, nodeArgs: o.netrootNodeArgs })
+              ? await startNetroot({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files, nodeArgs: o.netrootNodeArgs, ...(o.netrootBin ? { bin: o.netrootBin } : {}) })
               : await startReference({ ns: srv, ifname: aIf, dir, nodes: fleet, pool: run === 'pool', files, rootPath, ping: o.ping });
             configs.set(`${kind}-${run}`, current.config);
             const roots = current.pids;

@@ -122,6 +122,8 @@ export interface NetrootStart {
   files: Files;
   /** Extra node flags for the service (e.g. --cpu-prof --cpu-prof-dir DIR), for profiling only. */
   nodeArgs?: string[];
+  /** bin/netroot.js to run (another built checkout with the same store schema); default this one's. */
+  bin?: string;
 }
 
 /**
@@ -150,11 +152,12 @@ export async function startNetroot(o: NetrootStart): Promise<Running> {
   const config = JSON.stringify(netrootConfig({ dataDir, ifname: o.ifname, pool: o.pool, loaderPath: o.files.loader }), null, 2);
   writeFileSync(configFile, config + '\n');
   const logFile = join(o.dir, 'netroot.log');
-  const p = startLogged(o.ns, [process.execPath, ...(o.nodeArgs ?? []), NETROOT_BIN, 'serve', '--config', configFile], logFile);
+  const bin = o.bin ?? NETROOT_BIN;
+  const p = startLogged(o.ns, [process.execPath, ...(o.nodeArgs ?? []), bin, 'serve', '--config', configFile], logFile);
   const logs = new Logs();
   const running: Running = {
     pids: [p.pid],
-    config: `netroot.json (node bin/netroot.js serve --config netroot.json):\n${config}`,
+    config: `netroot.json (node ${bin === NETROOT_BIN ? 'bin/netroot.js' : bin} serve --config netroot.json):\n${config}`,
     logs: [logFile],
     mark: () => logs.mark([logFile]),
     problems: () => summariseProblems(logs.since(logFile).split('\n').filter((l) => /"level":("warn"|"error"|"fatal"|40|50|60)\b/.test(l))),
@@ -171,7 +174,7 @@ export async function startNetroot(o: NetrootStart): Promise<Running> {
     const importFile = join(o.dir, 'nodes.json');
     const known = netrootImport(o.nodes);
     writeFileSync(importFile, JSON.stringify(known));
-    await o.ns.run([process.execPath, NETROOT_BIN, 'node', 'import', importFile, '--url', `http://${SERVER}:${HTTP_PORT}`, '--token', token], { timeoutMs: 120_000 });
+    await o.ns.run([process.execPath, bin, 'node', 'import', importFile, '--url', `http://${SERVER}:${HTTP_PORT}`, '--token', token], { timeoutMs: 120_000 });
     await until('netroot state directories', 180_000, p, logFile, () => {
       try {
         return readdirSync(join(dataDir, 'state')).filter((e) => !e.startsWith('.')).length >= known.length;
