@@ -13,12 +13,11 @@
  * reserved address for a registered node, a pool address given to no other node for the rest).
  * A node that fails a stage stops; the failure is recorded with its reason.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { ipToInt } from '../../pxe/net/ipv4.js';
 import { DhcpClients, type Lease } from './dhcp-client.js';
 import { TftpClients } from './tftp-client.js';
 import { httpGet } from './http-client.js';
+import { HttpPool } from './http-pool.js';
 import type { StormNode } from './fleet.js';
 
 export const STAGES = ['dhcp', 'tftp', 'ipxe-dhcp', 'script', 'kernel', 'initrd'] as const;
@@ -47,6 +46,8 @@ export interface Plan {
    * script always by SHA-256.
    */
   verify: 'sha256' | 'bytes';
+  /** Worker threads of the client that download kernels and initramfs (DHCP, TFTP and scripts stay on the main thread). */
+  httpWorkers: number;
 }
 
 export interface NodeResult {
@@ -103,14 +104,11 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
   const dhcp = await DhcpClients.open(plan.ifname);
   const tftp = new TftpClients();
   const pool = plan.pool ? [ipToInt(plan.pool.start), ipToInt(plan.pool.end)] as const : null;
-  const expected = plan.verify === 'bytes'
-    ? { kernel: { bytes: readFileSync(plan.kernel.path), sha256: plan.kernel.sha256 }, initrd: { bytes: readFileSync(plan.initrd.path), sha256: plan.initrd.sha256 } }
-    : null;
-  if (expected) {
-    for (const k of ['kernel', 'initrd'] as const) {
-      if (createHash('sha256').update(expected[k].bytes).digest('hex') !== plan[k].sha256) throw new Error(`${plan[k].path} is not the file the plan names`);
-    }
-  }
+  const http = new HttpPool(plan.httpWorkers, {
+    expect: plan.verify === 'bytes'
+      ? { kernel: { path: plan.kernel.path, sha256: plan.kernel.sha256 }, initrd: { path: plan.initrd.path, sha256: plan.initrd.sha256 } }
+      : null,
+  });
   const t0 = now();
   const ms = () => Math.round((now() - t0) * 10) / 10;
 
@@ -164,10 +162,10 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
       }
       check(urls !== null, `script of a registered node has no kernel line: ${JSON.stringify(text.slice(0, 200))}`);
       for (const [s, u, spec] of [['kernel', urls!.kernel, plan.kernel], ['initrd', urls!.initrd, plan.initrd]] as const) {
-        const f = await step(s, () => httpGet({ url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs, ...(expected ? { expect: expected[s] } : {}) }));
+        const f = await step(s, () => http.get(s, { url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs }));
         check(f.status === 200, `HTTP ${f.status}`);
         check(f.bytes === spec.size && f.contentLength === spec.size, `${f.bytes} bytes (Content-Length ${f.contentLength}), file has ${spec.size}`);
-        check(f.sha256 === spec.sha256, expected ? 'bytes differ from the file' : `sha256 ${f.sha256.slice(0, 12)}: not the file`);
+        check(f.sha256 === spec.sha256, f.sha256 === 'mismatch' ? 'bytes differ from the file' : `sha256 ${f.sha256.slice(0, 12)}: not the file`);
       }
       r.outcome = 'booted';
       return r;
@@ -194,6 +192,7 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
     return { nodes: results, dhcpStray: dhcp.stray, dhcpUndecodable: dhcp.undecodable };
   } finally {
     await dhcp.close();
+    await http.close();
   }
 }
 
