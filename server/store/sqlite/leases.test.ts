@@ -142,6 +142,6 @@ test('journal and table together behave like the reference store across restarts
         rmSync(dir, { recursive: true, force: true });
       }
     }),
-    { numRuns: 150 },
+    { numRuns: 100 },
   );
 });
