@@ -97,7 +97,8 @@ export class DhcpHandler {
 
   private ignore(reason: string, detail?: Record<string, unknown>): Outgoing[] {
     bump(this.counters.ignored, reason);
-    this.deps.logger?.debug({ reason, ...detail }, 'dhcp: not answered');
+    // A storm of unknown MACs is ignored packet by packet: nothing is built for a level that is off.
+    if (this.deps.logger?.isLevelEnabled('debug')) this.deps.logger.debug({ reason, ...detail }, 'dhcp: not answered');
     return [];
   }
 
