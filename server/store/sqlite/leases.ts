@@ -6,8 +6,8 @@
  * - the lease journal (lease-journal.ts): each change is a line appended beside the database,
  *   one write() per batch. A bind returns only once its line is written, and the DHCP handler
  *   sends its ACK after that, so every lease a client was ACKed survives a crash (kill -9) and is
- *   never handed to another MAC after a restart. Offers, releases, declines and expiries are
- *   written at the end of the same turn of the event loop, holding nobody up.
+ *   never handed to another MAC after a restart. Offers, releases, declines and expiries wait
+ *   for the next bind's write or the next batch (at most BATCH_MS): one write() per ACK.
  * - the `leases` table, brought up to date behind the journal in batches (BATCH_MS apart,
  *   changes to one address coalesced) on the store's writer thread, in BEGIN IMMEDIATE
  *   transactions on that thread's connection: the service's connection never writes a lease, so
@@ -19,8 +19,9 @@
  * first used: a CLI command that opens the store beside the running service neither writes the
  * service's leases nor touches its journal.
  *
- * What a crash leaves: every change whose line was written (all but those of the last turn of the
- * event loop, and every ACKed one). A power loss, unlike a crash, can take the last writes of
+ * What a crash leaves: every change whose line was written: every ACKed lease, and all other
+ * changes but those of the last BATCH_MS after it (an offer forgotten is bound afresh or NAKed at
+ * the client's REQUEST; a release or decline undone holds the address until it expires). A power loss, unlike a crash, can take the last writes of
  * journal and WAL with it (neither is synced at each write, as with Kea's lease file). A batch
  * that fails (the lock held past busy_timeout by a long transaction elsewhere) is retried with
  * the changes made since; the journal holds them meanwhile.
@@ -138,7 +139,7 @@ export function sqliteLeases(db: Database.Database, o: LeaseStoreOptions = {}): 
     if (inflight || pending.size === 0) return;
     try {
       // The table never holds a change the journal does not: a restart replays the journal on top of it.
-      journal?.write();
+      if (journal) writeJournal();
     } catch (e) {
       fail(e as Error, waiters);
       waiters = [];
@@ -200,13 +201,8 @@ export function sqliteLeases(db: Database.Database, o: LeaseStoreOptions = {}): 
     else retireAt = { segment: Math.max(segment, retireAt?.segment ?? 0), batch: batches + 1 };
   };
 
-  let journalWrite: NodeJS.Immediate | null = null;
   /** Writes the journal now (a bind's line must be on disk before its ACK). */
   const writeJournal = () => {
-    if (journalWrite) {
-      clearImmediate(journalWrite);
-      journalWrite = null;
-    }
     journal!.write();
     const closed = journal!.rotateIfFull();
     if (closed !== null) retireLater(closed);
@@ -214,18 +210,8 @@ export function sqliteLeases(db: Database.Database, o: LeaseStoreOptions = {}): 
   const alloc = new PoolAllocator((c) => {
     own();
     pending.set(c.ip, c.lease);
-    if (journal) {
-      journal.add(c);
-      // Offers, releases, declines and expiries: written at the end of this turn, with the others.
-      journalWrite ??= setImmediate(() => {
-        journalWrite = null;
-        try {
-          writeJournal();
-        } catch {
-          // Kept queued: the next bind, batch or turn writes it (or reports the error).
-        }
-      });
-    }
+    // Queued; written with the next bind's line or before the next batch, whichever is first.
+    journal?.add(c);
     schedule();
   });
 
@@ -287,7 +273,6 @@ export function sqliteLeases(db: Database.Database, o: LeaseStoreOptions = {}): 
         await flush();
       } finally {
         if (timer) clearTimeout(timer);
-        if (journalWrite) clearImmediate(journalWrite);
         journal?.close();
       }
     },
