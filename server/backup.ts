@@ -4,7 +4,7 @@
  * and a manifest. Restore needs the service stopped and keeps what it replaces beside it.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runCommand } from '../exports/runner.js';
 import { VERSION } from './version.js';
@@ -92,6 +92,9 @@ export async function restore(o: { dataDir: string; configPath: string | null; f
     keep(dbPath);
     keep(`${dbPath}-wal`);
     keep(`${dbPath}-shm`);
+    // The DHCP lease journal (store/sqlite/lease-journal.ts) is replayed over the table at start:
+    // the replaced database's must not be replayed over the restored one.
+    for (const name of existsSync(o.dataDir) ? readdirSync(o.dataDir) : []) if (/^netroot\.db-leases\.\d+$/.test(name)) keep(join(o.dataDir, name));
     copyFileSync(join(tmp, 'netroot.db'), dbPath);
     if (o.configPath && existsSync(join(tmp, 'netroot.json'))) {
       keep(o.configPath);

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode, encode, emptyPacket, packetMac, messageType } from './packet.js';
 import { dumpPacket } from './dump.js';
-import { DhcpDecodeError } from './errors.js';
+import { DhcpDecodeError, DhcpEncodeError } from './errors.js';
 import { MessageType, Opt } from './constants.js';
 
 const FIXTURES = join(process.cwd(), 'test/fixtures/dhcp');
@@ -86,4 +86,57 @@ test('long options are split and joined again (RFC 3396)', () => {
   p.options.set(Opt.MessageType, MessageType.Ack).set(Opt.RootPath, long);
   const d = decode(encode(p));
   assert.equal(d.options.get(Opt.RootPath), long);
+});
+
+test('long options: each piece 255 bytes but the last, in order, whatever the length (RFC 3396)', () => {
+  for (const n of [254, 255, 256, 510, 511, 600]) {
+    const p = emptyPacket(2);
+    const long = Array.from({ length: n }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    p.options.set(Opt.MessageType, MessageType.Ack).set(Opt.RootPath, long).set(Opt.HostName, 'h');
+    const b = encode(p);
+    // After the cookie: 53 first, then the pieces of 17, then 12, then END.
+    let at = 240;
+    assert.deepEqual([...b.subarray(at, at + 3)], [53, 1, 5]);
+    at += 3;
+    let got = '';
+    while (b[at] === Opt.RootPath) {
+      const len = b[at + 1]!;
+      got += b.subarray(at + 2, at + 2 + len).toString('latin1');
+      at += 2 + len;
+      if (b[at] === Opt.RootPath) assert.equal(len, 255, `n=${n}: a piece before the last is full`);
+    }
+    assert.equal(got, long, `n=${n}`);
+    assert.deepEqual([...b.subarray(at, at + 4)], [12, 1, 104, 255], `n=${n}`);
+    assert.equal(b.length, Math.max(300, at + 4));
+    assert.ok(b.subarray(at + 4).every((x) => x === 0), 'padding is zeros');
+  }
+});
+
+test('encode refuses what cannot go on the wire, naming the field; addresses as before', () => {
+  const bad = (f: (p: ReturnType<typeof emptyPacket>) => void, field: RegExp) => {
+    const p = emptyPacket(2);
+    p.options.set(Opt.MessageType, MessageType.Offer);
+    f(p);
+    assert.throws(() => encode(p), (e: unknown) => e instanceof DhcpEncodeError && field.test(e.field), field.source);
+  };
+  bad((p) => (p.yiaddr = '10.0.0'), /^yiaddr$/);
+  bad((p) => (p.yiaddr = '10.0.0.256'), /^yiaddr$/);
+  bad((p) => (p.yiaddr = '10.0.0.1.2'), /^yiaddr$/);
+  bad((p) => (p.giaddr = '10.0.0.1 '), /^giaddr$/);
+  bad((p) => (p.siaddr = ''), /^siaddr$/);
+  bad((p) => (p.file = 'f'.repeat(129)), /^file$/);
+  bad((p) => p.options.set(Opt.Router, ['10.0.0.1', '10.0.0.x']), /^option 3 /);
+  bad((p) => p.options.set(Opt.MessageType, 256), /^option 53 /);
+  bad((p) => p.options.set(Opt.MaxMessageSize, 70_000), /^option 57 /);
+  bad((p) => p.options.set(Opt.ParameterRequestList, [1, -1]), /^option 55 /);
+  bad((p) => p.options.set(Opt.RootPath, ''), /^option 17 /);
+  bad((p) => p.options.set(Opt.IpxeEncap, [{ code: 1, data: Buffer.alloc(256) }]), /^option 175 /);
+  // One to three digits a part, as the encoder has always taken them.
+  const p = emptyPacket(2);
+  p.yiaddr = '010.001.0.9';
+  p.options.set(Opt.MessageType, MessageType.Offer).set(Opt.SubnetMask, '255.255.0.0').set(Opt.IpxeEncap, [{ code: 176, data: Buffer.from([1]) }, { code: 177, data: Buffer.alloc(0) }]);
+  const d = decode(encode(p));
+  assert.equal(d.yiaddr, '10.1.0.9');
+  assert.equal(d.options.get(Opt.SubnetMask), '255.255.0.0');
+  assert.deepEqual(d.options.get(Opt.IpxeEncap), [{ code: 176, data: Buffer.from([1]) }, { code: 177, data: Buffer.alloc(0) }]);
 });

@@ -107,14 +107,14 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 const invert = (o: Record<string, number>): Map<number, string> => new Map(Object.entries(o).map(([k, v]) => [v, k]));
 const OPT_NAMES = invert(Opt);
-const TYPE_NAMES = invert(MessageType);
+const TYPE_NAMES = new Map([...invert(MessageType)].map(([t, name]) => [t, name.toUpperCase()]));
 
 export function optionName(code: number): string {
   return OPT_NAMES.get(code) ?? `Option${code}`;
 }
 
 export function messageTypeName(t: number): string {
-  return TYPE_NAMES.get(t)?.toUpperCase() ?? `TYPE${t}`;
+  return TYPE_NAMES.get(t) ?? `TYPE${t}`;
 }
 
 /** RFC 4578 2.1 / IANA processor architecture types. */

@@ -32,7 +32,7 @@ function setup(opts: Partial<DhcpServerOptions> = {}, nodes: BootTarget[] = [tar
       ],
       ...opts,
     }),
-    { directory, events: (e) => events.push(e), discoveries: (d) => discoveries.push(d), leases },
+    { directory, events: (e) => events.push(e), discoveries: (d) => void discoveries.push(d), leases },
   );
   return { h, events, discoveries, leases };
 }
@@ -284,4 +284,27 @@ test('BOOTREPLY and BOOTP packets are ignored and counted', async () => {
   assert.deepEqual(await h.handle(emptyPacket(1), at), []);
   assert.equal(h.counters.ignored['not-request'], 1);
   assert.equal(h.counters.ignored['no-message-type'], 1);
+});
+
+test('pool: an unknown MAC the discovered list refused is answered but kept off the timeline; one it took is on it', async () => {
+  const events: BootEvent[] = [];
+  const taken = new Set(['02:00:00:00:00:01']);
+  const h = new DhcpHandler(
+    resolveOptions({ mode: 'full', interfaces: ['eth1'], httpBase: 'http://x', subnets: [{ cidr: '10.77.0.0/24', pool: { start: '10.77.0.100', end: '10.77.0.199' } }] }),
+    { directory: { lookup: async () => null }, events: (e) => events.push(e), discoveries: (d) => taken.has(d.mac), leases: new MemoryLeaseStore() },
+  );
+  for (const i of [1, 2]) {
+    const d = fx('initramfs-dhclient-01-dhcp-discover.bin');
+    d.chaddr.set([2, 0, 0, 0, 0, i]);
+    const [offer] = await h.handle(d, at);
+    assert.equal(offer!.packet.options.get(Opt.MessageType), MessageType.Offer);
+    const r = fx('initramfs-dhclient-02-dhcp-request.bin');
+    r.chaddr.set([2, 0, 0, 0, 0, i]);
+    r.options.set(Opt.RequestedIpAddress, offer!.packet.yiaddr).delete(Opt.ServerIdentifier);
+    const [ack] = await h.handle(r, at);
+    assert.equal(ack!.packet.options.get(Opt.MessageType), MessageType.Ack);
+  }
+  assert.deepEqual(events.map((e) => `${e.mac} ${e.kind}`), ['02:00:00:00:00:01 dhcp.discover', '02:00:00:00:00:01 dhcp.offer', '02:00:00:00:00:01 dhcp.ack']);
+  // Reported once per interval either way (the REQUEST did not ask again).
+  assert.equal(h.counters.discovered, 2);
 });

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { BootDirectory, BootTarget } from '../boot/types.js';
-import { BootEventKind, type EventSink, type DiscoverySink } from '../boot/events.js';
+import { BootEventKind, type Discovery, type EventSink } from '../boot/events.js';
 import { inSubnet } from '../net/ipv4.js';
 import { MessageType, Op, Opt, messageTypeName } from './constants.js';
 import { packetMac, messageType, type DhcpPacket } from './packet.js';
@@ -34,7 +34,12 @@ export interface Outgoing {
 export interface HandlerDeps {
   directory: BootDirectory;
   events?: EventSink;
-  discoveries?: DiscoverySink;
+  /**
+   * Unknown MACs seen. It may return false for a sighting it did not record (a limit on what
+   * unauthenticated clients can make netroot store); that MAC's exchanges then stay off the
+   * timeline too. A DiscoverySink that returns nothing records everything.
+   */
+  discoveries?: (d: Discovery) => boolean | void;
   leases?: LeaseStore;
   logger?: Logger;
   now?: () => number;
@@ -45,6 +50,20 @@ interface Assignment {
   ip: string;
   target: BootTarget | null;
   pool: PoolRange | null;
+}
+
+/** One request while it is decided: what every step of the answer needs, in one place. */
+interface Exchange {
+  req: DhcpPacket;
+  mac: string;
+  fw: ClientFirmware;
+  at: Arrival;
+  serverId: string;
+  /**
+   * Whether this exchange goes on the client's timeline: always for a registered MAC; for an
+   * unknown one only when the discovered list took it (see DhcpHandler.discovered).
+   */
+  record: boolean;
 }
 
 /** A client's offer is held this long before the address may go to someone else. */
@@ -64,7 +83,8 @@ export class DhcpHandler {
   readonly counters: DhcpCounters = emptyCounters();
   /** xids of our own rival probes: never answered by us. */
   readonly ownXids = new Set<number>();
-  private readonly lastDiscovery = new Map<string, number>();
+  /** Per unknown MAC: when it was last reported, and whether the discovered list took it. */
+  private readonly lastDiscovery = new Map<string, { at: number; recorded: boolean }>();
   /** Per MAC: the refused address and reason last reported, and when it went on the timeline. */
   private readonly refusals = new Map<string, { key: string; at: number }>();
   private readonly now: () => number;
@@ -78,48 +98,59 @@ export class DhcpHandler {
 
   private ignore(reason: string, detail?: Record<string, unknown>): Outgoing[] {
     bump(this.counters.ignored, reason);
-    this.deps.logger?.debug({ reason, ...detail }, 'dhcp: not answered');
+    // A storm of unknown MACs is ignored packet by packet: nothing is built for a level that is off.
+    if (this.deps.logger?.isLevelEnabled('debug')) this.deps.logger.debug({ reason, ...detail }, 'dhcp: not answered');
     return [];
   }
 
-  private event(mac: string, kind: BootEventKind, detail: Record<string, unknown>): void {
+  private event(x: Exchange, kind: BootEventKind, detail: Record<string, unknown>): void {
+    if (!x.record) return;
     try {
-      this.deps.events?.({ mac, kind, detail });
+      this.deps.events?.({ mac: x.mac, kind, detail });
     } catch {
       // EventSink must not throw; if one does, the packet is still answered.
     }
   }
 
-  private discovered(mac: string, fw: ClientFirmware, req: DhcpPacket): void {
+  /**
+   * Reports an unknown MAC (once per DISCOVERY_INTERVAL_MS) and says whether its exchanges go on
+   * a timeline: only when the discovered list took it. The sink refuses past its per-source limit
+   * (a flood of random MACs from one relay or segment); the timeline events of a MAC it refused
+   * would be rows no discovered entry owns, so nothing prunes them with it: a boot storm of
+   * unknown MACs wrote three of them per exchange, without bound, for clients nobody can see.
+   */
+  private discovered(mac: string, fw: ClientFirmware, req: DhcpPacket): boolean {
     const t = this.now();
     const last = this.lastDiscovery.get(mac);
-    if (last !== undefined && t - last < DISCOVERY_INTERVAL_MS) return;
+    if (last !== undefined && t - last.at < DISCOVERY_INTERVAL_MS) return last.recorded;
     if (this.lastDiscovery.size > 10_000) this.lastDiscovery.clear();
-    this.lastDiscovery.set(mac, t);
     this.counters.discovered++;
+    let recorded = true;
     try {
-      this.deps.discoveries?.({
+      recorded = this.deps.discoveries?.({
         mac, arch: fw.arch, vendorClass: fw.vendorClass, userClass: fw.userClass, uuid: fw.uuid,
         relay: req.giaddr === ZERO ? null : req.giaddr, via: 'dhcp',
-      });
+      }) !== false;
     } catch {
       // DiscoverySink must not throw.
     }
+    this.lastDiscovery.set(mac, { at: t, recorded });
+    return recorded;
   }
 
   /** A registered node whose address must not be given: silent; logged once, counted, on its timeline. */
-  private refuse(mac: string, ip: string, problem: AddressProblem, at: Arrival): Outgoing[] {
+  private refuse(x: Exchange, ip: string, problem: AddressProblem): Outgoing[] {
     bump(this.counters.ignored, 'bad-reservation');
     const key = `${ip} ${problem.code}`;
     const t = this.now();
-    const last = this.refusals.get(mac);
+    const last = this.refusals.get(x.mac);
     if (last?.key !== key) {
-      this.deps.logger?.warn({ mac, ip, reason: problem.code }, `dhcp: not answering ${mac}: its registered address ${problem.message}`);
+      this.deps.logger?.warn({ mac: x.mac, ip, reason: problem.code }, `dhcp: not answering ${x.mac}: its registered address ${problem.message}`);
     }
     if (last?.key !== key || t - last.at >= REFUSAL_EVENT_INTERVAL_MS) {
       if (this.refusals.size > 10_000) this.refusals.clear();
-      this.refusals.set(mac, { key, at: t });
-      this.event(mac, BootEventKind.DhcpRefused, { ip, reason: problem.code, message: problem.message, ifname: at.ifname });
+      this.refusals.set(x.mac, { key, at: t });
+      this.event(x, BootEventKind.DhcpRefused, { ip, reason: problem.code, message: problem.message, ifname: x.at.ifname });
     }
     return [];
   }
@@ -137,9 +168,9 @@ export class DhcpHandler {
     const subnet = req.giaddr !== ZERO ? subnetOf(this.opts.subnets, req.giaddr) : (at.ifAddresses.map((a) => subnetOf(this.opts.subnets, a)).find((s) => s) ?? null);
     const serverId = subnet?.serverAddress ?? at.ifAddresses.find((a) => subnet && inSubnet(a, subnet.net)) ?? at.ifAddresses[0];
     if (!serverId) return this.ignore('no-server-address', { ifname: at.ifname });
-    const fw = clientFirmware(req);
+    const x: Exchange = { req, mac, fw: clientFirmware(req), at, serverId, record: true };
 
-    if (this.opts.mode === 'proxy') return this.proxy(req, type, mac, fw, serverId, at);
+    if (this.opts.mode === 'proxy') return this.proxy(x, type);
     if (at.localPort !== this.opts.ports.server) return this.ignore('wrong-port');
     if (!subnet) return this.ignore('no-subnet', { giaddr: req.giaddr, ifname: at.ifname });
 
@@ -150,12 +181,12 @@ export class DhcpHandler {
       // Whatever the store holds (an older version's rows, a restored backup, a config edited
       // while netroot was stopped), an address a node must never get is not put in a reply.
       const problem = reservationProblem(target.node.ipv4, { subnets: this.opts.subnets, own, poolsServed: true });
-      if (problem) return this.refuse(mac, target.node.ipv4, problem, at);
+      if (problem) return this.refuse(x, target.node.ipv4, problem);
       if (!inSubnet(target.node.ipv4, subnet.net)) return this.ignore('reservation-wrong-subnet', { mac, ip: target.node.ipv4, subnet: subnet.cidr });
       assign = { ip: target.node.ipv4, target, pool: null };
     } else {
       if (target) return this.ignore('disabled', { mac });
-      this.discovered(mac, fw, req);
+      x.record = this.discovered(mac, x.fw, req);
       if (!subnet.pool || !this.deps.leases) return this.ignore('unknown-mac', { mac });
     }
     const pool: PoolRange | null = subnet.pool ? { cidr: subnet.cidr, ...subnet.pool } : null;
@@ -180,87 +211,89 @@ export class DhcpHandler {
           if (!ip) return this.ignore('pool-full', { mac, pool: subnet.cidr });
           assign = { ip, target: null, pool };
         }
-        this.event(mac, BootEventKind.DhcpDiscover, { arch: fw.arch, vendorClass: fw.vendorClass, userClass: fw.userClass, ifname: at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr });
-        return this.answer(req, MessageType.Offer, assign.ip, assign.target, mac, fw, subnet, serverId, at, true);
+        this.event(x, BootEventKind.DhcpDiscover, { arch: x.fw.arch, vendorClass: x.fw.vendorClass, userClass: x.fw.userClass, ifname: at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr });
+        return this.answer(x, MessageType.Offer, assign.ip, assign.target, subnet, true);
       }
       case MessageType.Request:
-        return this.request(req, mac, fw, subnet, serverId, at, assign, pool, own);
+        return this.request(x, subnet, assign, pool, own);
       case MessageType.Decline: {
         const sid = req.options.get(Opt.ServerIdentifier);
         if (sid && sid !== serverId) return this.ignore('other-server');
         const ip = req.options.get(Opt.RequestedIpAddress) ?? null;
         this.deps.logger?.warn({ mac, ip, reserved: assign?.ip ?? null }, 'dhcp: client declined its address (in use by another host?)');
         if (!assign && ip) await this.deps.leases!.decline(mac, ip, DECLINE_HOLD_SEC, this.now());
-        this.event(mac, BootEventKind.DhcpDecline, { ip });
+        this.event(x, BootEventKind.DhcpDecline, { ip });
         return [];
       }
       case MessageType.Release: {
         const sid = req.options.get(Opt.ServerIdentifier);
         if (sid && sid !== serverId) return this.ignore('other-server');
         if (!assign && req.ciaddr !== ZERO) await this.deps.leases!.release(mac, req.ciaddr);
-        this.event(mac, BootEventKind.DhcpRelease, { ip: req.ciaddr });
+        this.event(x, BootEventKind.DhcpRelease, { ip: req.ciaddr });
         return [];
       }
       case MessageType.Inform: {
         // RFC 2131 4.3.5: configuration only; no lease, no yiaddr, unicast to ciaddr.
         const ip = assign?.ip ?? req.ciaddr;
-        this.event(mac, BootEventKind.DhcpInform, { ip: req.ciaddr });
-        return this.answer(req, MessageType.Ack, ip, assign?.target ?? null, mac, fw, subnet, serverId, at, false);
+        this.event(x, BootEventKind.DhcpInform, { ip: req.ciaddr });
+        return this.answer(x, MessageType.Ack, ip, assign?.target ?? null, subnet, false);
       }
       default:
         return this.ignore('unexpected-type', { type });
     }
   }
 
-  /** RFC 2131 4.3.2: REQUEST in SELECTING, INIT-REBOOT, RENEWING or REBINDING state. */
   /** Why a pool address must not go to a client (network, broadcast, router, netroot's own), or null. */
   private poolAddressProblem(ip: string, subnet: ResolvedSubnet, own: string[]): string | null {
     return reservationProblem(ip, { subnets: [subnet], own, poolsServed: false })?.message ?? null;
   }
 
-  private async request(req: DhcpPacket, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, assign: Assignment | null, pool: PoolRange | null, own: string[]): Promise<Outgoing[]> {
+  /** RFC 2131 4.3.2: REQUEST in SELECTING, INIT-REBOOT, RENEWING or REBINDING state. */
+  private async request(x: Exchange, subnet: ResolvedSubnet, assign: Assignment | null, pool: PoolRange | null, own: string[]): Promise<Outgoing[]> {
+    const { req, mac } = x;
     const sid = req.options.get(Opt.ServerIdentifier);
     const requested = req.options.get(Opt.RequestedIpAddress) ?? null;
     let wanted: string;
     let state: string;
     if (sid !== undefined) {
       // SELECTING: the client chose one server; the others must stay silent.
-      if (sid !== serverId) return this.ignore('other-server', { mac, serverId: sid });
+      if (sid !== x.serverId) return this.ignore('other-server', { mac, serverId: sid });
       state = 'selecting';
       wanted = requested ?? req.ciaddr;
     } else if (requested !== null) {
       state = 'init-reboot';
       wanted = requested;
       // "If the requested IP address is incorrect, or is on the wrong network", NAK.
-      if (!inSubnet(requested, subnet.net)) return this.nak(req, mac, serverId, at, state, `${requested} is not on ${subnet.cidr}`);
+      if (!inSubnet(requested, subnet.net)) return this.nak(x, state, `${requested} is not on ${subnet.cidr}`);
     } else if (req.ciaddr !== ZERO) {
-      state = req.giaddr === ZERO && at.src.address !== '255.255.255.255' ? 'renewing' : 'rebinding';
+      state = req.giaddr === ZERO && x.at.src.address !== '255.255.255.255' ? 'renewing' : 'rebinding';
       wanted = req.ciaddr;
     } else {
       return this.ignore('request-without-address', { mac });
     }
     if (assign) {
-      if (wanted !== assign.ip) return this.nak(req, mac, serverId, at, state, `${wanted} is not the reserved ${assign.ip}`);
+      if (wanted !== assign.ip) return this.nak(x, state, `${wanted} is not the reserved ${assign.ip}`);
     } else {
       const problem = this.poolAddressProblem(wanted, subnet, own);
-      if (problem) return this.nak(req, mac, serverId, at, state, problem);
+      if (problem) return this.nak(x, state, problem);
       const ok = await this.deps.leases!.bind(mac, wanted, pool!, subnet.leaseTimeSec, this.now());
-      if (!ok) return this.nak(req, mac, serverId, at, state, `${wanted} is not available`);
+      if (!ok) return this.nak(x, state, `${wanted} is not available`);
       assign = { ip: wanted, target: null, pool };
     }
-    return this.answer(req, MessageType.Ack, assign.ip, assign.target, mac, fw, subnet, serverId, at, true, state);
+    return this.answer(x, MessageType.Ack, assign.ip, assign.target, subnet, true, state);
   }
 
-  private nak(req: DhcpPacket, mac: string, serverId: string, at: Arrival, state: string, why: string): Outgoing[] {
-    const r = replyTo(req, MessageType.Nak, serverId);
+  private nak(x: Exchange, state: string, why: string): Outgoing[] {
+    const r = replyTo(x.req, MessageType.Nak, x.serverId);
     r.options.set(Opt.Message, why);
     bump(this.counters.sent, 'NAK');
-    this.event(mac, BootEventKind.DhcpNak, { state, reason: why, ifname: at.ifname });
-    this.deps.logger?.info({ mac, state, reason: why }, 'dhcp: NAK');
-    return [{ packet: r, to: replyDestination(req, r, mac, this.opts.ports) }];
+    this.event(x, BootEventKind.DhcpNak, { state, reason: why, ifname: x.at.ifname });
+    this.deps.logger?.info({ mac: x.mac, state, reason: why }, 'dhcp: NAK');
+    return [{ packet: r, to: replyDestination(x.req, r, x.mac, this.opts.ports) }];
   }
 
-  private answer(req: DhcpPacket, type: MessageType, ip: string, target: BootTarget | null, mac: string, fw: ClientFirmware, subnet: ResolvedSubnet, serverId: string, at: Arrival, lease: boolean, state?: string): Outgoing[] {
+  private answer(x: Exchange, type: MessageType, ip: string, target: BootTarget | null, subnet: ResolvedSubnet, lease: boolean, state?: string): Outgoing[] {
+    const { req, mac, fw, serverId } = x;
     const r = replyTo(req, type, serverId);
     if (lease) {
       r.yiaddr = ip;
@@ -291,14 +324,15 @@ export class DhcpHandler {
     if (fw.ipxe) setIpxeNoProxyWait(r);
     const name = type === MessageType.Offer ? 'OFFER' : 'ACK';
     bump(this.counters.sent, name);
-    this.event(mac, type === MessageType.Offer ? BootEventKind.DhcpOffer : BootEventKind.DhcpAck, {
-      ip, file, ifname: at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr, ...(state ? { state } : {}), ...(lease ? {} : { inform: true }),
+    this.event(x, type === MessageType.Offer ? BootEventKind.DhcpOffer : BootEventKind.DhcpAck, {
+      ip, file, ifname: x.at.ifname, relay: req.giaddr === ZERO ? null : req.giaddr, ...(state ? { state } : {}), ...(lease ? {} : { inform: true }),
     });
     return [{ packet: r, to: replyDestination(req, r, mac, this.opts.ports) }];
   }
 
   /** Proxy mode: boot information only (no yiaddr) to PXE clients, on the server port and on 4011. */
-  private async proxy(req: DhcpPacket, type: number, mac: string, fw: ClientFirmware, serverId: string, at: Arrival): Promise<Outgoing[]> {
+  private async proxy(x: Exchange, type: number): Promise<Outgoing[]> {
+    const { req, mac, fw, serverId, at } = x;
     if (!fw.pxe) return this.ignore('not-pxe');
     const on4011 = at.localPort === this.opts.ports.proxy;
     // Port 67: answer DISCOVER with a ProxyDHCP OFFER. Port 4011: answer the boot server REQUEST (PXE 2.1 2.2.3).
@@ -306,7 +340,7 @@ export class DhcpHandler {
     const target = await this.deps.directory.lookup(mac);
     const registered = target !== null && target.node.enabled;
     if (!registered) {
-      if (!target) this.discovered(mac, fw, req);
+      if (!target) x.record = this.discovered(mac, fw, req);
       if (!this.opts.proxyAnswerAll || target) return this.ignore(target ? 'disabled' : 'unknown-mac', { mac });
     }
     const r = replyTo(req, on4011 ? MessageType.Ack : MessageType.Offer, serverId);
@@ -322,7 +356,7 @@ export class DhcpHandler {
     if (target?.image) r.options.set(Opt.RootPath, `${serverId}:${target.image.rootPath}`);
     const name = on4011 ? 'ACK' : 'OFFER';
     bump(this.counters.sent, name);
-    this.event(mac, on4011 ? BootEventKind.DhcpAck : BootEventKind.DhcpOffer, { proxy: true, file, ifname: at.ifname });
+    this.event(x, on4011 ? BootEventKind.DhcpAck : BootEventKind.DhcpOffer, { proxy: true, file, ifname: at.ifname });
     // The 4011 reply goes back where the request came from; the port-67 offer follows RFC 2131 4.1.
     const to: Destination = on4011 ? { address: at.src.address, port: at.src.port, arp: null } : replyDestination(req, r, mac, this.opts.ports);
     return [{ packet: r, to }];

@@ -54,6 +54,11 @@ function inRange(ip: string, pool: PoolRange): boolean {
 export class MemoryLeaseStore implements LeaseStore {
   private readonly byIp = new Map<string, Lease>();
 
+  /** Starts from saved leases (tests: the state a restart found). */
+  constructor(leases: Iterable<Lease> = []) {
+    for (const l of leases) this.byIp.set(l.ip, { ...l });
+  }
+
   private live(ip: string, now: number): Lease | null {
     const l = this.byIp.get(ip);
     if (!l) return null;

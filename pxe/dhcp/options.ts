@@ -95,42 +95,53 @@ export function ipFrom(buf: Buffer, off: number): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-export function ipBytes(ip: string, field: string): Buffer {
-  const p = ip.split('.');
-  const out = Buffer.alloc(4);
-  if (p.length !== 4) throw new DhcpEncodeError(field, `not an IPv4 address: ${JSON.stringify(ip)}`);
-  p.forEach((s, i) => {
-    const n = Number(s);
-    if (!/^\d{1,3}$/.test(s) || n > 255) throw new DhcpEncodeError(field, `not an IPv4 address: ${JSON.stringify(ip)}`);
-    out[i] = n;
-  });
-  return out;
+/**
+ * Writes a dotted quad's 4 bytes at off; false when ip is not one. Lenient like the check it
+ * replaces (one to three digits a part, each at most 255), and without a regex or an allocation:
+ * it runs for every address of every reply.
+ */
+function ipAt(out: Buffer, off: number, ip: string): boolean {
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || n > 3) return false;
+      out[off + n++] = part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return n === 4;
+}
+
+/** Writes a dotted quad's 4 bytes at off (an encoder's header field or option). */
+export function writeIp(out: Buffer, off: number, ip: string, field: string): void {
+  if (typeof ip !== 'string' || !ipAt(out, off, ip)) throw new DhcpEncodeError(field, `not an IPv4 address: ${JSON.stringify(ip)}`);
 }
 
 /** Splits an encapsulated option's data into sub-options (RFC 2132 8.4 layout; PAD skipped, END stops). */
-export function decodeSubOptions(data: Buffer, field: string): SubOption[] {
+export function decodeSubOptions(data: Buffer, option: number): SubOption[] {
   const out: SubOption[] = [];
   let i = 0;
   while (i < data.length) {
     const code = data[i]!;
     if (code === 0) { i++; continue; }
     if (code === 255) break;
-    if (i + 1 >= data.length) throw new DhcpDecodeError('bad-option', field, `sub-option ${code}: no length`);
+    if (i + 1 >= data.length) throw new DhcpDecodeError('bad-option', label(option), `sub-option ${code}: no length`);
     const len = data[i + 1]!;
-    if (i + 2 + len > data.length) throw new DhcpDecodeError('bad-option', field, `sub-option ${code}: length ${len} runs past the end`);
+    if (i + 2 + len > data.length) throw new DhcpDecodeError('bad-option', label(option), `sub-option ${code}: length ${len} runs past the end`);
     out.push({ code, data: Buffer.from(data.subarray(i + 2, i + 2 + len)) });
     i += 2 + len;
   }
   return out;
-}
-
-export function encodeSubOptions(subs: SubOption[], field: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const s of subs) {
-    if (s.data.length > 255) throw new DhcpEncodeError(field, `sub-option ${s.code}: longer than 255 bytes`);
-    parts.push(Buffer.from([s.code, s.data.length]), s.data);
-  }
-  return Buffer.concat(parts);
 }
 
 /** Decodes one option's (already concatenated, RFC 3396) data to its typed value. */
@@ -166,58 +177,134 @@ export function decodeOption(code: number, data: Buffer): OptionValue {
       const h = data.subarray(1).toString('hex');
       return { type: data[0]!, uuid: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` };
     }
-    case 'encap': return decodeSubOptions(data, label(code));
+    case 'encap': return decodeSubOptions(data, code);
     case 'raw': return Buffer.from(data);
   }
 }
 
-const u8 = (v: number, f: string) => {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new DhcpEncodeError(f, `not a byte: ${v}`);
-  return Buffer.from([v]);
-};
-const u16 = (v: number, f: string) => {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new DhcpEncodeError(f, `not a 16-bit value: ${v}`);
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(v);
-  return b;
-};
-
-/** Encodes one typed value to its option data (without code and length). */
-export function encodeOption(code: number, value: OptionValue): Buffer {
-  const f = label(code);
-  const t = wireType(code);
-  const want = (ok: boolean, what: string) => {
-    if (!ok) throw new DhcpEncodeError(f, `expected ${what}`);
+/**
+ * Writes one typed value's option data (without code and length) into out at off and returns its
+ * length; the encoder writes every option straight into the packet this way. Errors name the
+ * option; its label is only built for one.
+ */
+export function writeOption(out: Buffer, off: number, code: number, value: OptionValue): number {
+  const fail = (what: string): never => {
+    throw new DhcpEncodeError(label(code), what);
   };
+  const want = (ok: boolean, what: string) => {
+    if (!ok) fail(`expected ${what}`);
+  };
+  const room = (n: number) => {
+    if (off + n > out.length) fail(`does not fit: the packet would be longer than ${out.length} bytes`);
+  };
+  const byte = (at: number, v: number) => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) fail(`not a byte: ${v}`);
+    out[at] = v;
+  };
+  const word = (at: number, v: number) => {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff) fail(`not a 16-bit value: ${v}`);
+    out.writeUInt16BE(v, at);
+  };
+  const ip = (at: number, v: string) => {
+    if (typeof v !== 'string' || !ipAt(out, at, v)) fail(`not an IPv4 address: ${JSON.stringify(v)}`);
+  };
+  const t = wireType(code);
   switch (t) {
-    case 'ip': want(typeof value === 'string', 'an IPv4 string'); return ipBytes(value as string, f);
-    case 'ips': want(Array.isArray(value) && value.length > 0, 'IPv4 strings'); return Buffer.concat((value as string[]).map((ip) => ipBytes(ip, f)));
-    case 'u8': want(typeof value === 'number', 'a number'); return u8(value as number, f);
-    case 'u16': want(typeof value === 'number', 'a number'); return u16(value as number, f);
-    case 'u32':
-    case 'i32': {
-      want(typeof value === 'number' && Number.isInteger(value), 'an integer');
-      const b = Buffer.alloc(4);
-      if (t === 'u32') b.writeUInt32BE(value as number);
-      else b.writeInt32BE(value as number);
-      return b;
+    case 'ip':
+      want(typeof value === 'string', 'an IPv4 string');
+      room(4);
+      ip(off, value as string);
+      return 4;
+    case 'ips': {
+      want(Array.isArray(value) && value.length > 0, 'IPv4 strings');
+      const list = value as string[];
+      room(4 * list.length);
+      for (let i = 0; i < list.length; i++) ip(off + 4 * i, list[i]!);
+      return 4 * list.length;
     }
-    case 'text': want(typeof value === 'string' && value.length > 0, 'a non-empty string'); return Buffer.from(value as string, 'latin1');
-    case 'u8list': want(Array.isArray(value) && value.length > 0, 'a list of bytes'); return Buffer.concat((value as number[]).map((v) => u8(v, f)));
-    case 'u16list': want(Array.isArray(value) && value.length > 0, 'a list of numbers'); return Buffer.concat((value as number[]).map((v) => u16(v, f)));
+    case 'u8':
+      want(typeof value === 'number', 'a number');
+      room(1);
+      byte(off, value as number);
+      return 1;
+    case 'u16':
+      want(typeof value === 'number', 'a number');
+      room(2);
+      word(off, value as number);
+      return 2;
+    case 'u32':
+    case 'i32':
+      want(typeof value === 'number' && Number.isInteger(value), 'an integer');
+      room(4);
+      if (t === 'u32') out.writeUInt32BE(value as number, off);
+      else out.writeInt32BE(value as number, off);
+      return 4;
+    case 'text': {
+      want(typeof value === 'string' && value.length > 0, 'a non-empty string');
+      const v = value as string;
+      // latin1: one byte per UTF-16 unit, so the length is known before writing.
+      room(v.length);
+      return out.write(v, off, v.length, 'latin1');
+    }
+    case 'u8list': {
+      want(Array.isArray(value) && value.length > 0, 'a list of bytes');
+      const list = value as number[];
+      room(list.length);
+      for (let i = 0; i < list.length; i++) byte(off + i, list[i]!);
+      return list.length;
+    }
+    case 'u16list': {
+      want(Array.isArray(value) && value.length > 0, 'a list of numbers');
+      const list = value as number[];
+      room(2 * list.length);
+      for (let i = 0; i < list.length; i++) word(off + 2 * i, list[i]!);
+      return 2 * list.length;
+    }
     case 'ndi': {
       const v = value as ClientNdi;
-      return Buffer.concat([u8(v.type, f), u8(v.major, f), u8(v.minor, f)]);
+      room(3);
+      byte(off, v.type);
+      byte(off + 1, v.major);
+      byte(off + 2, v.minor);
+      return 3;
     }
     case 'uuid': {
       const v = value as ClientUuid;
       const hex = v.uuid.replace(/-/g, '');
       want(/^[0-9a-f]{32}$/i.test(hex), 'a 16-byte UUID');
-      return Buffer.concat([u8(v.type, f), Buffer.from(hex, 'hex')]);
+      room(17);
+      byte(off, v.type);
+      out.write(hex, off + 1, 16, 'hex');
+      return 17;
     }
-    case 'encap': want(Array.isArray(value), 'sub-options'); return encodeSubOptions(value as SubOption[], f);
-    case 'raw': want(Buffer.isBuffer(value), 'a Buffer'); return value as Buffer;
+    case 'encap': {
+      want(Array.isArray(value), 'sub-options');
+      let n = 0;
+      for (const sub of value as SubOption[]) {
+        if (sub.data.length > 255) fail(`sub-option ${sub.code}: longer than 255 bytes`);
+        room(n + 2 + sub.data.length);
+        out[off + n] = sub.code;
+        out[off + n + 1] = sub.data.length;
+        sub.data.copy(out, off + n + 2);
+        n += 2 + sub.data.length;
+      }
+      return n;
+    }
+    case 'raw': {
+      want(Buffer.isBuffer(value), 'a Buffer');
+      const v = value as Buffer;
+      room(v.length);
+      return v.copy(out, off);
+    }
   }
+}
+
+const scratch = Buffer.allocUnsafe(65_536);
+
+/** Encodes one typed value to its option data (without code and length). */
+export function encodeOption(code: number, value: OptionValue): Buffer {
+  const n = writeOption(scratch, 0, code, value);
+  return Buffer.from(scratch.subarray(0, n));
 }
 
 /** Ordered options of one packet with typed access. */

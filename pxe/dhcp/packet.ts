@@ -4,7 +4,7 @@
  */
 import { DhcpDecodeError, DhcpEncodeError } from './errors.js';
 import { FLAG_BROADCAST, HEADER_SIZE, MAGIC_COOKIE, MAX_PACKET_SIZE, MIN_PACKET_SIZE, MessageType, Op, Opt } from './constants.js';
-import { DhcpOptions, decodeOption, encodeOption, ipBytes, ipFrom } from './options.js';
+import { DhcpOptions, decodeOption, ipFrom, writeIp, writeOption } from './options.js';
 
 export interface DhcpPacket {
   op: number;
@@ -39,8 +39,11 @@ export function emptyPacket(op: number = Op.Request): DhcpPacket {
 /** Client MAC (normal form) when the hardware is Ethernet (htype 1, hlen 6), else null. */
 export function packetMac(p: DhcpPacket): string | null {
   if (p.htype !== 1 || p.hlen !== 6) return null;
-  return [...p.chaddr.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  const c = p.chaddr;
+  return `${HEX[c[0]!]}:${HEX[c[1]!]}:${HEX[c[2]!]}:${HEX[c[3]!]}:${HEX[c[4]!]}:${HEX[c[5]!]}`;
 }
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 export function messageType(p: DhcpPacket): number | null {
   return p.options.get(Opt.MessageType) ?? null;
@@ -51,28 +54,44 @@ export function isBroadcast(p: DhcpPacket): boolean {
 }
 
 function cString(buf: Buffer): string {
+  if (buf[0] === 0) return '';
   const nul = buf.indexOf(0);
   return buf.subarray(0, nul < 0 ? buf.length : nul).toString('latin1');
 }
 
-/** Walks one option area, appending each option's data to `raw` (RFC 3396: repeated codes concatenate). */
-function scanOptions(buf: Buffer, area: string, raw: Map<number, Buffer[]>, allowOverload: boolean): void {
-  let i = 0;
-  while (i < buf.length) {
+/**
+ * Where each option's data lies in the packet: [start, end) pairs, one per instance, in order
+ * (RFC 3396: repeated codes concatenate). Offsets, not Buffers: an option that occurs once (all of
+ * them, in practice) is decoded straight from the packet.
+ */
+type Spans = Map<number, number[]>;
+
+/** Walks one option area, buf[from, to), noting each option's data span. */
+function scanOptions(buf: Buffer, from: number, to: number, area: string, spans: Spans, allowOverload: boolean): void {
+  let i = from;
+  while (i < to) {
     const code = buf[i]!;
     if (code === Opt.Pad) { i++; continue; }
     if (code === Opt.End) return;
-    if (i + 1 >= buf.length) throw new DhcpDecodeError('truncated', `${area} option ${code}`, 'no length byte');
+    if (i + 1 >= to) throw new DhcpDecodeError('truncated', `${area} option ${code}`, 'no length byte');
     const len = buf[i + 1]!;
-    if (i + 2 + len > buf.length) throw new DhcpDecodeError('truncated', `${area} option ${code}`, `length ${len} runs past the end`);
+    if (i + 2 + len > to) throw new DhcpDecodeError('truncated', `${area} option ${code}`, `length ${len} runs past the end`);
     // An overloaded field naming option 52 again would make decoders loop (RFC 2131 4.1 allows it only in the options field).
     if (code === Opt.Overload && !allowOverload) throw new DhcpDecodeError('bad-overload', `${area} option 52`, 'overload inside an overloaded field');
-    const list = raw.get(code) ?? [];
-    list.push(buf.subarray(i + 2, i + 2 + len));
-    raw.set(code, list);
+    const list = spans.get(code);
+    if (list) list.push(i + 2, i + 2 + len);
+    else spans.set(code, [i + 2, i + 2 + len]);
     i += 2 + len;
   }
   // No END: tolerated (some embedded clients omit it when the field is full).
+}
+
+/** An option's data: a view into the packet when it occurs once, else its parts joined. */
+function spanData(buf: Buffer, span: number[]): Buffer {
+  if (span.length === 2) return buf.subarray(span[0]!, span[1]!);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < span.length; i += 2) parts.push(buf.subarray(span[i]!, span[i + 1]!));
+  return Buffer.concat(parts);
 }
 
 export function decode(buf: Buffer): DhcpPacket {
@@ -84,23 +103,22 @@ export function decode(buf: Buffer): DhcpPacket {
   if (hlen > 16) throw new DhcpDecodeError('bad-header', 'hlen', `${hlen} is more than 16`);
   if (buf.readUInt32BE(HEADER_SIZE) !== MAGIC_COOKIE) throw new DhcpDecodeError('bad-magic', 'magic cookie', `0x${buf.readUInt32BE(HEADER_SIZE).toString(16)}`);
 
-  const snameField = buf.subarray(44, 108);
-  const fileField = buf.subarray(108, 236);
-  const raw = new Map<number, Buffer[]>();
-  scanOptions(buf.subarray(HEADER_SIZE + 4), 'options', raw, true);
+  const spans: Spans = new Map();
+  scanOptions(buf, HEADER_SIZE + 4, buf.length, 'options', spans, true);
   let overload = 0;
-  const ov = raw.get(Opt.Overload);
+  const ov = spans.get(Opt.Overload);
   if (ov) {
-    const data = Buffer.concat(ov);
+    const data = spanData(buf, ov);
     if (data.length !== 1 || data[0]! < 1 || data[0]! > 3) throw new DhcpDecodeError('bad-overload', 'option 52 Overload', `must be one byte 1..3`);
     overload = data[0]!;
-    raw.delete(Opt.Overload);
+    spans.delete(Opt.Overload);
     // RFC 2131 4.1: the file field is read before sname.
-    if (overload & 1) scanOptions(fileField, 'file', raw, false);
-    if (overload & 2) scanOptions(snameField, 'sname', raw, false);
+    if (overload & 1) scanOptions(buf, 108, 236, 'file', spans, false);
+    if (overload & 2) scanOptions(buf, 44, 108, 'sname', spans, false);
   }
   const options = new DhcpOptions();
-  for (const [code, parts] of raw) options.set(code, decodeOption(code, Buffer.concat(parts)) as never);
+  // decodeOption copies what it keeps (raw and sub-option bytes): views into buf are safe here.
+  for (const [code, span] of spans) options.set(code, decodeOption(code, spanData(buf, span)) as never);
 
   return {
     op,
@@ -115,54 +133,78 @@ export function decode(buf: Buffer): DhcpPacket {
     siaddr: ipFrom(buf, 20),
     giaddr: ipFrom(buf, 24),
     chaddr: Buffer.from(buf.subarray(28, 44)),
-    sname: overload & 2 ? '' : cString(snameField),
-    file: overload & 1 ? '' : cString(fileField),
+    sname: overload & 2 ? '' : cString(buf.subarray(44, 108)),
+    file: overload & 1 ? '' : cString(buf.subarray(108, 236)),
     options,
     overload,
   };
 }
 
 function field(buf: Buffer, off: number, size: number, s: string, name: string): void {
-  const b = Buffer.from(s, 'latin1');
-  // RFC 2131 calls these null-terminated, but a full field without NUL is accepted by decode(), so encode allows it too.
-  if (b.length > size) throw new DhcpEncodeError(name, `longer than ${size} bytes`);
-  b.copy(buf, off);
+  // latin1: one byte per UTF-16 unit. RFC 2131 calls these null-terminated, but a full field
+  // without NUL is accepted by decode(), so encode allows it too.
+  if (s.length > size) throw new DhcpEncodeError(name, `longer than ${size} bytes`);
+  if (s.length) buf.write(s, off, s.length, 'latin1');
 }
 
-export function encode(p: DhcpPacket): Buffer {
-  const head = Buffer.alloc(HEADER_SIZE + 4);
-  head[0] = p.op;
-  head[1] = p.htype;
-  head[2] = p.hlen;
-  head[3] = p.hops;
-  head.writeUInt32BE(p.xid >>> 0, 4);
-  head.writeUInt16BE(p.secs, 8);
-  head.writeUInt16BE(p.flags, 10);
-  ipBytes(p.ciaddr, 'ciaddr').copy(head, 12);
-  ipBytes(p.yiaddr, 'yiaddr').copy(head, 16);
-  ipBytes(p.siaddr, 'siaddr').copy(head, 20);
-  ipBytes(p.giaddr, 'giaddr').copy(head, 24);
-  if (p.chaddr.length > 16) throw new DhcpEncodeError('chaddr', 'longer than 16 bytes');
-  p.chaddr.copy(head, 28);
-  field(head, 44, 64, p.sname, 'sname');
-  field(head, 108, 128, p.file, 'file');
-  head.writeUInt32BE(MAGIC_COOKIE, HEADER_SIZE);
+/** The largest UDP payload over IPv4: no packet can be longer. */
+const MAX_ENCODED = 65_507;
+/**
+ * Where a packet is put together before its bytes are copied out: one Buffer written in place,
+ * where a reply used to be some thirty small Buffers concatenated (most of the codec's time).
+ * encode is synchronous, so one is enough.
+ */
+const work = Buffer.allocUnsafe(MAX_ENCODED);
 
-  const parts: Buffer[] = [head];
+export function encode(p: DhcpPacket): Buffer {
+  const b = work;
+  b.fill(0, 0, HEADER_SIZE + 4);
+  b[0] = p.op;
+  b[1] = p.htype;
+  b[2] = p.hlen;
+  b[3] = p.hops;
+  b.writeUInt32BE(p.xid >>> 0, 4);
+  b.writeUInt16BE(p.secs, 8);
+  b.writeUInt16BE(p.flags, 10);
+  writeIp(b, 12, p.ciaddr, 'ciaddr');
+  writeIp(b, 16, p.yiaddr, 'yiaddr');
+  writeIp(b, 20, p.siaddr, 'siaddr');
+  writeIp(b, 24, p.giaddr, 'giaddr');
+  if (p.chaddr.length > 16) throw new DhcpEncodeError('chaddr', 'longer than 16 bytes');
+  p.chaddr.copy(b, 28);
+  field(b, 44, 64, p.sname, 'sname');
+  field(b, 108, 128, p.file, 'file');
+  b.writeUInt32BE(MAGIC_COOKIE, HEADER_SIZE);
+
+  // Room is kept for the END byte.
+  const body = b.subarray(0, MAX_ENCODED - 1);
+  let at = HEADER_SIZE + 4;
   for (const [code, value] of p.options.entries()) {
     if (code === Opt.Overload) continue; // never written: encode keeps all options in the options field
-    const data = encodeOption(code, value);
+    if (at + 2 > body.length) throw new DhcpEncodeError(`option ${code}`, `does not fit in ${MAX_ENCODED} bytes`);
+    const n = writeOption(body, at + 2, code, value);
+    if (n <= 255) {
+      b[at] = code;
+      b[at + 1] = n;
+      at += 2 + n;
+      continue;
+    }
     // RFC 3396: data longer than 255 bytes is split into consecutive instances of the same code.
-    for (let off = 0; off < data.length || off === 0; off += 255) {
-      const chunk = data.subarray(off, off + 255);
-      parts.push(Buffer.from([code, chunk.length]), chunk);
-      if (data.length === 0) break;
+    const data = Buffer.from(b.subarray(at + 2, at + 2 + n));
+    if (at + n + 2 * Math.ceil(n / 255) > body.length) throw new DhcpEncodeError(`option ${code}`, `does not fit in ${MAX_ENCODED} bytes`);
+    for (let off = 0; off < n; off += 255) {
+      const len = Math.min(255, n - off);
+      b[at] = code;
+      b[at + 1] = len;
+      data.copy(b, at + 2, off, off + len);
+      at += 2 + len;
     }
   }
-  parts.push(Buffer.from([Opt.End]));
-  let out = Buffer.concat(parts);
-  if (out.length < MIN_PACKET_SIZE) out = Buffer.concat([out, Buffer.alloc(MIN_PACKET_SIZE - out.length)]);
-  return out;
+  b[at++] = Opt.End;
+  // RFC 1542 2.1 (MIN_PACKET_SIZE): a short packet is padded with zeros.
+  const size = Math.max(at, MIN_PACKET_SIZE);
+  b.fill(0, at, size);
+  return Buffer.from(b.subarray(0, size));
 }
 
 export { MessageType };

@@ -9,7 +9,7 @@ import { decode, encode } from './packet.js';
 import { resolveOptions, type DhcpServerOptions, type ResolvedOptions } from './config.js';
 import { DhcpHandler, type HandlerDeps, type Outgoing } from './handler.js';
 import { bump, snapshot, type DhcpCounters } from './counters.js';
-import { cachedInterfaceAddresses, closeIfSocket, interfaceAddresses, openIfSocket, sendTo, type IfSocket } from './transport.js';
+import { cachedInterfaceAddresses, closeIfSocket, interfaceAddresses, openIfSocket, sendNow, type IfSocket } from './transport.js';
 import { probeInterface, type Rival } from './rivals.js';
 import { sockopt } from '../native/index.js';
 
@@ -130,7 +130,7 @@ export class DhcpServer {
         throw e;
       }
       const out = await this.handler.handle(req, { ifname: s.ifname, ifAddresses: this.addresses(s.ifname), src: rinfo, localPort: s.port });
-      for (const o of out) await this.send(s, o);
+      for (const o of out) this.send(s, o);
     } catch (e) {
       bump(c.dropped, 'handler-error');
       this.deps.logger?.error({ err: e, ifname: s.ifname }, 'dhcp: packet handling failed');
@@ -139,7 +139,7 @@ export class DhcpServer {
     }
   }
 
-  private async send(s: IfSocket, o: Outgoing): Promise<void> {
+  private send(s: IfSocket, o: Outgoing): void {
     if (o.to.arp) {
       try {
         sockopt().setArp(s.fd, s.ifname, o.to.arp.ip, o.to.arp.mac);
@@ -150,11 +150,13 @@ export class DhcpServer {
       }
     }
     // Replies to the proxy port's clients leave from the socket they came in on (4011 -> client port).
-    try {
-      await sendTo(s, encode(o.packet), o.to.port, o.to.address);
-    } catch (e) {
-      bump(this.handler.counters.dropped, 'send-error');
-      this.deps.logger?.warn({ err: (e as Error).message, to: o.to }, 'dhcp: send failed');
-    }
+    // Not awaited: the packet's turn ends here, and a failure is counted when dgram reports it.
+    sendNow(s, encode(o.packet), o.to.port, o.to.address, this.sendFailed);
   }
+
+  private readonly sendFailed = (err: Error): void => {
+    bump(this.handler.counters.dropped, 'send-error');
+    const e = err as Error & { address?: string; port?: number };
+    this.deps.logger?.warn({ err: e.message, to: { address: e.address, port: e.port } }, 'dhcp: send failed');
+  };
 }

@@ -4,7 +4,9 @@
  * through the same interface; Node's dgram alone cannot do this on a multi-homed host.
  */
 import dgram from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { networkInterfaces } from 'node:os';
+import { isIPv4 } from '../net/ipv4.js';
 import { sockopt } from '../native/index.js';
 
 export interface IfSocket {
@@ -16,7 +18,7 @@ export interface IfSocket {
 
 export async function openIfSocket(ifname: string, port: number): Promise<IfSocket> {
   const fd = sockopt().openUdp4(ifname, port);
-  const socket = dgram.createSocket({ type: 'udp4' });
+  const socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     // The fd is already bound (and device-bound); dgram adopts it as is.
@@ -49,6 +51,26 @@ export function cachedInterfaceAddresses(maxAgeMs = 2000, now: () => number = Da
     cache.set(ifname, { at: t, addrs });
     return addrs;
   };
+}
+
+/**
+ * dgram resolves every destination, even an address literal, through dns.lookup, which answers a
+ * literal on the next tick: a closure and a tick per reply. Every DHCP destination is a literal.
+ */
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+function literalLookup(host: string, options: unknown, cb: LookupCallback): void {
+  if (isIPv4(host)) cb(null, host, 4);
+  else dnsLookup(host, options as number, cb);
+}
+
+/**
+ * Sends without waiting: the kernel takes the datagram at once (or dgram queues it); onError
+ * hears of a failure (err carries address and port).
+ */
+export function sendNow(s: IfSocket, buf: Buffer, port: number, address: string, onError: (err: Error) => void): void {
+  s.socket.send(buf, port, address, (err) => {
+    if (err) onError(err);
+  });
 }
 
 export function sendTo(s: IfSocket, buf: Buffer, port: number, address: string): Promise<void> {

@@ -14,7 +14,10 @@ test('discoveries are rate-limited per source, the list is capped (least recentl
   const r = new BootRecorder(s, log, { maxPerNode: 100, maxAgeDays: 30, discoveredMax: 50, discoveredMaxAgeDays: 1, discoveriesPerSourceBurst: 40, discoveriesPerSourcePerMin: 60, now: () => t });
   try {
     // 1,000 random MACs from one address in one instant: the burst passes, the rest is dropped.
-    for (let i = 0; i < 1000; i++) r.discovery(sighting(i, '10.9.9.9'));
+    const taken = Array.from({ length: 1000 }, (_, i) => r.discovery(sighting(i, '10.9.9.9')));
+    // The sink says which it took, so the DHCP server can keep the others off the timeline.
+    assert.deepEqual([taken.indexOf(false), taken.lastIndexOf(true), taken.filter(Boolean).length], [40, 39, 40]);
+    assert.equal(r.discovery(sighting(5, '10.9.9.9')), true, 'a MAC already queued costs nothing and is taken');
     await r.flush();
     assert.equal((await s.discovered.list(1, 0)).total, 40);
     assert.equal(r.dropped['source-rate'], 960);

@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { BootEvent, Discovery, DiscoverySink, EventSink, SecurityEvent, SecuritySink } from '../../pxe/boot/events.js';
+import type { BootEvent, Discovery, EventSink, SecurityEvent, SecuritySink } from '../../pxe/boot/events.js';
 import type { EventRecord, Store } from '../store/types.js';
 import { RateLimiter } from './rate.js';
 
@@ -105,14 +105,24 @@ export class BootRecorder {
     this.schedule();
   };
 
-  /** Rate-limited by source: the HTTP/TFTP client's address, a DHCP relay, or the local segment. */
-  readonly discovery: DiscoverySink = (d: Discovery) => {
+  /**
+   * Rate-limited by source: the HTTP/TFTP client's address, a DHCP relay, or the local segment.
+   * false when the sighting was not recorded (the DHCP server then keeps that MAC's exchanges off
+   * the timeline: rows no discovered entry owns would never be pruned with it).
+   */
+  readonly discovery = (d: Discovery): boolean => {
     const prev = this.discoveries.get(d.mac)?.d;
     if (!prev) {
       // A sighting of a MAC already queued costs nothing more; a new one costs a row.
-      if (this.full) return this.drop('queue-full', { mac: d.mac });
+      if (this.full) {
+        this.drop('queue-full', { mac: d.mac });
+        return false;
+      }
       const key = d.source ?? d.relay ?? `local-${d.via}`;
-      if (!this.sourceRate.allow(key)) return this.drop('source-rate', { source: key, via: d.via });
+      if (!this.sourceRate.allow(key)) {
+        this.drop('source-rate', { source: key, via: d.via });
+        return false;
+      }
     }
     // Several sightings in one batch merge: what a later one does not carry keeps the earlier value.
     const merged: Discovery = prev
@@ -128,6 +138,7 @@ export class BootRecorder {
       : d;
     this.discoveries.set(d.mac, { d: merged, at: this.now() });
     this.schedule();
+    return true;
   };
 
   readonly securitySink: SecuritySink = (e: SecurityEvent) => {

@@ -1,9 +1,9 @@
 /** Builds the DHCP server from config and the store; its API routes and health. */
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { DhcpServer, resolveOptions, type DhcpCounters, type DhcpServerOptions, type Rival } from '../../pxe/dhcp/index.js';
+import { DhcpServer, resolveOptions, type DhcpCounters, type DhcpServerOptions, type HandlerDeps, type Rival } from '../../pxe/dhcp/index.js';
 import type { BootDirectory } from '../../pxe/boot/types.js';
-import type { DiscoverySink, EventSink } from '../../pxe/boot/events.js';
+import type { EventSink } from '../../pxe/boot/events.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import type { Health } from '../health.js';
@@ -58,7 +58,7 @@ export interface DhcpPart {
 
 export function createDhcp(
   initial: Config,
-  deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: DiscoverySink; log: Logger; health: Health; metrics: Metrics },
+  deps: { store: Store; directory: BootDirectory; events: EventSink; discoveries: HandlerDeps['discoveries']; log: Logger; health: Health; metrics: Metrics },
 ): DhcpPart {
   let config = initial;
   const build = (c: Config) =>

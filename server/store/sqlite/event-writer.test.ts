@@ -51,7 +51,7 @@ test('a dead writer thread fails its pending writes loudly and later ones run on
     await pending.then((r) => assert.equal(r.length, 1), (e: Error) => assert.match(e.message, /event writer thread/));
     assert.equal(w.threaded, false);
     const after = await w.append([ev('52:54:00:00:00:02', 'booted', 3)]);
-    assert.equal(after[0]!.kind, 'booted');
+    assert.equal(after.length, 1);
     assert.equal((db.prepare("SELECT count(*) AS n FROM events WHERE kind = 'booted'").get() as { n: number }).n, 1);
     // Lease batches too.
     await w.applyLeases([{ ip: '10.51.9.10', lease: { ip: '10.51.9.10', mac: '52:54:00:00:00:02', state: 'bound', expiresAt: 9e12 } }]);

@@ -45,7 +45,7 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
   const ping = db.prepare('SELECT 1');
   const writer = path !== ':memory:' && (opts.eventWriterThread ?? true) ? startEventWriter(path, db) : undefined;
   const writes = writer ?? localWrites(db);
-  const leases = sqliteLeases(db, writer);
+  const leases = sqliteLeases(db, { writer, ...(path !== ':memory:' ? { journal: `${path}-leases` } : {}) });
   return {
     kind: 'sqlite',
     db,
@@ -65,7 +65,11 @@ export function openSqliteStore(path: string, now: () => number = Date.now, opts
       ping.get();
     },
     async close() {
-      await writer?.close();
+      try {
+        await leases.close();
+      } finally {
+        await writer?.close();
+      }
       if (db.open) db.close();
     },
   };

@@ -98,14 +98,39 @@ export function sqliteNodes(db: Database.Database, now: () => number): NodeRepo 
   };
   const insertMany = db.transaction((list: NodeFields[]) => list.map(insertOne));
 
+  /**
+   * getByMac's answers, kept until the next write to the table (every write goes through this
+   * repo): the DHCP server asks for each packet (twice per client), a boot storm of unknown MACs
+   * thousands of times a second, and the indexed read, row object and record were several
+   * microseconds each time. Bounded: past MAC_CACHE entries (a flood of random MACs) it starts
+   * over. Callers get a copy, so none can change another's record.
+   */
+  const byMacCache = new Map<string, NodeRecord | null>();
+  const MAC_CACHE = 100_000;
+  const changed = <T>(write: () => T): T => {
+    byMacCache.clear();
+    try {
+      return write();
+    } finally {
+      // Nothing is read in between (writes are synchronous), but a rolled-back transaction must not leave anything behind.
+      byMacCache.clear();
+    }
+  };
+
   return {
     async get(id) {
       const r = byId.get(id);
       return r ? fromRow(r) : null;
     },
     async getByMac(mac) {
-      const r = byMac.get(mac);
-      return r ? fromRow(r) : null;
+      let n = byMacCache.get(mac);
+      if (n === undefined) {
+        const r = byMac.get(mac);
+        n = r ? fromRow(r) : null;
+        if (byMacCache.size >= MAC_CACHE) byMacCache.clear();
+        byMacCache.set(mac, n);
+      }
+      return n ? { ...n } : null;
     },
     async getByFqdn(fqdn) {
       const r = byFqdn.get(fqdn);
@@ -149,21 +174,23 @@ export function sqliteNodes(db: Database.Database, now: () => number): NodeRepo 
       return all.all().map(fromRow);
     },
     async create(f) {
-      return insertOne(f);
+      return changed(() => insertOne(f));
     },
     async createMany(list) {
-      return insertMany(list);
+      return changed(() => insertMany(list));
     },
     async update(id, f) {
-      try {
-        upd.run({ ...params(f), id, now: now() });
-      } catch (e) {
-        throw uniqueViolation(e) ?? e;
-      }
-      return fromRow(byId.get(id)!);
+      return changed(() => {
+        try {
+          upd.run({ ...params(f), id, now: now() });
+        } catch (e) {
+          throw uniqueViolation(e) ?? e;
+        }
+        return fromRow(byId.get(id)!);
+      });
     },
     async delete(id) {
-      return del.run(id).changes > 0;
+      return changed(() => del.run(id).changes > 0);
     },
     async count() {
       return count.get()!.n;

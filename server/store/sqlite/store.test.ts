@@ -173,3 +173,26 @@ test('nodes: filter by boot state and sort by last event, as bootState() derives
   const byLast = await s.nodes.list({ sort: 'lastEventAt', order: 'desc', limit: 10, offset: 0 });
   assert.deepEqual(byLast.items.map((n) => n.fqdn), ['n2.lab.example', 'n1.lab.example', 'n3.lab.example', 'n4.lab.example']);
 });
+
+test('nodes by MAC (cached for the DHCP server): every write is seen at once, a failed import leaves nothing, callers get copies', async () => {
+  const s = openSqliteStore(':memory:');
+  const mac = node(7).mac;
+  assert.equal(await s.nodes.getByMac(mac), null, 'unknown, and remembered as such');
+  const a = await s.nodes.create(node(7));
+  assert.deepEqual(await s.nodes.getByMac(mac), a);
+  const got = (await s.nodes.getByMac(mac))!;
+  got.enabled = false;
+  assert.equal((await s.nodes.getByMac(mac))!.enabled, true, "a caller's change is not another's answer");
+  await s.nodes.update(a.id, { ...a, enabled: false });
+  assert.equal((await s.nodes.getByMac(mac))!.enabled, false);
+  await s.nodes.update(a.id, { ...a, mac: node(8).mac });
+  assert.equal(await s.nodes.getByMac(mac), null);
+  assert.equal((await s.nodes.getByMac(node(8).mac))!.id, a.id);
+  // An import whose last row clashes is rolled back whole: none of its MACs is known.
+  assert.equal(await s.nodes.getByMac(node(9).mac), null);
+  await assert.rejects(s.nodes.createMany([node(9), node(10, { fqdn: a.fqdn })]), UniqueViolation);
+  assert.equal(await s.nodes.getByMac(node(9).mac), null);
+  await s.nodes.delete(a.id);
+  assert.equal(await s.nodes.getByMac(node(8).mac), null);
+  await s.close();
+});

@@ -1,7 +1,7 @@
 /** Backup while the API is writing, refused restore while running, restore on a stopped service, compare. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir, startNetroot } from '../../helpers/service.js';
 
@@ -34,9 +34,13 @@ test('backup during writes is consistent; restore brings exactly that state back
     assert.match(refused.stderr, /is running .*stop it/);
 
     await a.stop();
+    // A DHCP lease journal segment of the replaced database is kept aside, not replayed over the restored one.
+    writeFileSync(join(a.dataDir, 'netroot.db-leases.3'), '+ 10.42.9.9 02:42:00:00:09:09 bound 9999999999999\n', { mode: 0o600 });
     const r = await a.cli(['restore', file, '--config', a.configPath]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /replaced files kept as .*netroot\.db\.pre-restore-/);
+    assert.match(r.stdout, /netroot\.db-leases\.3\.pre-restore-/);
+    assert.ok(!existsSync(join(a.dataDir, 'netroot.db-leases.3')));
     const c = await startNetroot({ dataDir: a.dataDir });
     try {
       const restored = (await c.api('GET', '/nodes?limit=10000&sort=createdAt', undefined, a.token)).body.items as Record<string, unknown>[];

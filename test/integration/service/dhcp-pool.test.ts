@@ -63,7 +63,9 @@ const serve = (pool: boolean, dataDir?: string) => {
   return startNetroot({
     ...(dataDir ? { dataDir } : {}),
     wrap: ['ip', 'netns', 'exec', srv.name],
-    config: { http: { listen: '127.0.0.1', port: 0 }, dhcp: { interfaces: ['va0'], subnets: [subnet], detectRivalsAtStart: false } },
+    // Every random MAC is let into the discovered list, so each exchange is on the timeline the
+    // test reads (by default one relay gets a burst and then 2 a second: the rest stay off it).
+    config: { http: { listen: '127.0.0.1', port: 0 }, dhcp: { interfaces: ['va0'], subnets: [subnet], detectRivalsAtStart: false }, events: { discoveriesPerSourcePerMin: 1_000_000 } },
   });
 };
 
