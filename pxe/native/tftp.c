@@ -70,7 +70,9 @@ static const char *const OUTCOME[] = {"ok", "timeout", "peer-error", "read-error
 
 typedef struct xfer {
   double id;
-  int sock;
+  int sock;     /* connected to the peer when `connected`: no route lookup per send */
+  int stray;    /* unconnected, same port: packets from other TIDs (-1 when sock is unconnected) */
+  int connected;
   struct sockaddr_in peer;
   /* Source: bytes in memory, or an fd read in chunks. */
   const uint8_t *data;
@@ -240,6 +242,11 @@ static void finish(worker *w, xfer *t, outcome_t outcome, const char *error) {
   epoll_ctl(w->ep, EPOLL_CTL_DEL, t->sock, NULL);
   close(t->sock);
   t->sock = -1;
+  if (t->stray >= 0) {
+    epoll_ctl(w->ep, EPOLL_CTL_DEL, t->stray, NULL);
+    close(t->stray);
+    t->stray = -1;
+  }
   if (t->file >= 0) close(t->file);
   t->file = -1;
   /* Off the worker's list (swap with its last); freed after the current batch of events. */
@@ -302,6 +309,7 @@ static void call_js(napi_env env, napi_value cb, void *ctx, void *data) {
 
 /* ---- sending ---- */
 
+/* `to` NULL: the connected peer. */
 static void send_error(int sock, const struct sockaddr_in *to, uint16_t code, const char *msg) {
   uint8_t buf[128];
   size_t len = strlen(msg);
@@ -310,12 +318,17 @@ static void send_error(int sock, const struct sockaddr_in *to, uint16_t code, co
   buf[2] = (uint8_t)(code >> 8);
   buf[3] = (uint8_t)code;
   memcpy(buf + 4, msg, len + 1);
-  sendto(sock, buf, 4 + len + 1, 0, (const struct sockaddr *)to, sizeof *to);
+  sendto(sock, buf, 4 + len + 1, 0, (const struct sockaddr *)to, to ? sizeof *to : 0);
+}
+
+/* The peer's address for a send: none on a connected socket. */
+static const struct sockaddr_in *dest(const xfer *t) {
+  return t->connected ? NULL : &t->peer;
 }
 
 static void send_oack(xfer *t) {
   /* A send that fails (a firewall's EPERM, a full buffer) is a lost packet: the timer resends. */
-  sendto(t->sock, t->oack, t->oack_len, 0, (const struct sockaddr *)&t->peer, sizeof t->peer);
+  sendto(t->sock, t->oack, t->oack_len, 0, (const struct sockaddr *)dest(t), t->connected ? 0 : sizeof t->peer);
 }
 
 /* Fills the chunk from block `first` on; returns 0 or -1 (errno). */
@@ -373,7 +386,7 @@ static int block_at(xfer *t, uint64_t i, int may_read, const uint8_t **ptr, uint
 }
 
 static void set_events(worker *w, xfer *t, uint32_t ev) {
-  struct epoll_event e = {.events = ev, .data.ptr = t};
+  struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)(uintptr_t)t};
   epoll_ctl(w->ep, EPOLL_CTL_MOD, t->sock, &e);
 }
 
@@ -392,7 +405,7 @@ static void pump(worker *w, xfer *t, uint64_t now) {
       if (r < 0) {
         char why[160];
         snprintf(why, sizeof why, "pread: %s", strerror(errno));
-        send_error(t->sock, &t->peer, 0, "Read error");
+        send_error(t->sock, dest(t), 0, "Read error");
         finish(w, t, OUT_READ_ERROR, why);
         return;
       }
@@ -407,8 +420,10 @@ static void pump(worker *w, xfer *t, uint64_t now) {
       w->siov[k][1].iov_len = len;
       struct msghdr *m = &w->smsg[k].msg_hdr;
       memset(m, 0, sizeof *m);
-      m->msg_name = &t->peer;
-      m->msg_namelen = sizeof t->peer;
+      if (!t->connected) {
+        m->msg_name = &t->peer;
+        m->msg_namelen = sizeof t->peer;
+      }
       m->msg_iov = w->siov[k];
       m->msg_iovlen = 2;
       k++;
@@ -542,7 +557,9 @@ static void on_ack(worker *w, xfer *t, uint32_t wire, uint64_t now) {
   pump(w, t, now);
 }
 
-static void on_readable(worker *w, xfer *t, uint64_t now) {
+/* Reads what `fd` holds: the data socket, or the stray socket (other TIDs, and the peer only if a
+ * packet of its raced the connect). */
+static void on_readable(worker *w, xfer *t, int fd, uint64_t now) {
   for (int j = 0; j < RECV_BATCH; j++) {
     w->riov[j].iov_base = w->rbuf[j];
     w->riov[j].iov_len = RECV_BYTES;
@@ -553,7 +570,7 @@ static void on_readable(worker *w, xfer *t, uint64_t now) {
     m->msg_iov = &w->riov[j];
     m->msg_iovlen = 1;
   }
-  int n = recvmmsg(t->sock, w->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
+  int n = recvmmsg(fd, w->rmsg, RECV_BATCH, MSG_DONTWAIT, NULL);
   for (int j = 0; j < n && !t->finished; j++) {
     const struct sockaddr_in *from = &w->rfrom[j];
     const uint8_t *b = w->rbuf[j];
@@ -561,7 +578,7 @@ static void on_readable(worker *w, xfer *t, uint64_t now) {
     if (from->sin_port != t->peer.sin_port || from->sin_addr.s_addr != t->peer.sin_addr.s_addr) {
       /* RFC 1350 section 4: a packet from a wrong TID gets error 5; the transfer goes on. */
       t->strangers++;
-      send_error(t->sock, from, 5, "Unknown transfer ID");
+      send_error(fd, from, 5, "Unknown transfer ID");
       continue;
     }
     if (len < 4 || b[0] != 0) continue; /* garbage from the peer: the timer recovers */
@@ -585,6 +602,7 @@ static void on_readable(worker *w, xfer *t, uint64_t now) {
 
 static void xfer_free(xfer *t) {
   if (t->sock >= 0) close(t->sock);
+  if (t->stray >= 0) close(t->stray);
   if (t->file >= 0) close(t->file);
   free(t->chunk);
   free(t->oack);
@@ -607,8 +625,13 @@ static void begin(worker *w, xfer *t, uint64_t now) {
   }
   t->list_i = w->n;
   w->list[w->n++] = t;
-  struct epoll_event e = {.events = EPOLLIN, .data.ptr = t};
+  /* Event data: the transfer's address, its low bit set for the stray socket (malloc aligns). */
+  struct epoll_event e = {.events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)t};
   epoll_ctl(w->ep, EPOLL_CTL_ADD, t->sock, &e);
+  if (t->stray >= 0) {
+    struct epoll_event es = {.events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)t | 1};
+    epoll_ctl(w->ep, EPOLL_CTL_ADD, t->stray, &es);
+  }
   t->silent_since = now;
   if (t->oack) {
     t->oack_sent_at = now;
@@ -675,14 +698,19 @@ static void *worker_main(void *arg) {
         quit |= run_commands(w, now);
         continue;
       }
-      xfer *t = ev[i].data.ptr;
+      uint64_t tag = ev[i].data.u64;
+      xfer *t = (xfer *)(uintptr_t)(tag & ~(uint64_t)1);
       if (t->finished) continue;
+      if (tag & 1) {
+        on_readable(w, t, t->stray, now);
+        continue;
+      }
       if (ev[i].events & EPOLLOUT) {
         t->want_write = 0;
         set_events(w, t, EPOLLIN);
         pump(w, t, now);
       }
-      if (!t->finished && (ev[i].events & (EPOLLIN | EPOLLERR))) on_readable(w, t, now);
+      if (!t->finished && (ev[i].events & (EPOLLIN | EPOLLERR))) on_readable(w, t, t->sock, now);
     }
     while (w->hn && w->heap[0]->heap_key <= now) {
       xfer *t = w->heap[0];
@@ -866,6 +894,40 @@ static int prop_bytes(napi_env env, napi_value obj, const char *name, napi_value
   return 1;
 }
 
+/*
+ * The transfer's sockets. An unconnected socket takes the port (the kernel picks one no other
+ * socket holds); a second socket joins that port through SO_REUSEPORT (set on the first only after
+ * its bind, so no later bind(0) can share the port) and is connected to the peer: the kernel
+ * delivers the peer's packets to it (a connected socket outscores an unconnected one) and sends
+ * from it without a route lookup per packet; everything else reaches the first, which answers
+ * error 5. If the second socket cannot be made, the first does all the work, unconnected.
+ * Returns 0 or an errno.
+ */
+static int open_sockets(xfer *t, const struct sockaddr_in *local) {
+  int a = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (a < 0) return errno;
+  struct sockaddr_in bound;
+  socklen_t len = sizeof bound;
+  if (bind(a, (const struct sockaddr *)local, sizeof *local) < 0 || getsockname(a, (struct sockaddr *)&bound, &len) < 0) {
+    int e = errno;
+    close(a);
+    return e;
+  }
+  t->sock = a;
+  int one = 1;
+  int b = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (b < 0) return 0;
+  if (setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 || setsockopt(b, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+      bind(b, (const struct sockaddr *)&bound, sizeof bound) < 0 || connect(b, (const struct sockaddr *)&t->peer, sizeof t->peer) < 0) {
+    close(b);
+    return 0;
+  }
+  t->stray = a;
+  t->sock = b;
+  t->connected = 1;
+  return 0;
+}
+
 static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -924,10 +986,9 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   t->window = (uint32_t)window;
   t->next = 1;
   t->heap_i = NO_HEAP;
-  t->sock = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int err = errno;
-  if (t->sock < 0 || bind(t->sock, (struct sockaddr *)&local, sizeof local) < 0) {
-    if (t->sock >= 0) err = errno;
+  t->sock = t->stray = -1;
+  int err = open_sockets(t, &local);
+  if (err) {
     xfer_free(t);
     return throw_err(env, "start: transfer socket", err);
   }
