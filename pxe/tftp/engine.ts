@@ -20,9 +20,13 @@ export interface TransferJob {
   blksize: number;
   windowsize: number;
   oack: Uint8Array | null;
+  /** First retransmission timeout, before a round trip was measured. */
   timeoutMs: number;
+  /** Bounds of the measured timeout (rto.ts). */
+  minTimeoutMs: number;
   maxTimeoutMs: number;
-  retries: number;
+  /** Silence after which the transfer is abandoned (giveUpMs in rto.ts). */
+  giveUpMs: number;
 }
 
 /** Large reads: one syscall (and one fresh buffer) per 1 MiB instead of per block. */
@@ -89,8 +93,9 @@ export async function runTransfer(job: TransferJob, src: JobSource, onStart?: (t
     windowsize: job.windowsize,
     oack: job.oack ? Buffer.from(job.oack.buffer, job.oack.byteOffset, job.oack.byteLength) : null,
     timeoutMs: job.timeoutMs,
+    minTimeoutMs: job.minTimeoutMs,
     maxTimeoutMs: job.maxTimeoutMs,
-    retries: job.retries,
+    giveUpMs: job.giveUpMs,
   });
   onStart?.(t);
   t.start();

@@ -33,7 +33,9 @@ export class TransferPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    // fds arrive opened on the main thread: without trackUnmanagedFds: false, closing one here
+    // warns "closed but not opened in unmanaged mode" once per transfer.
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { trackUnmanagedFds: false });
     const slot: Slot = { worker, busy: 0, alive: true, pending: new Map() };
     worker.unref();
     worker.on('message', (m: FromWorker) => {

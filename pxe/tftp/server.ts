@@ -1,8 +1,14 @@
 /**
  * Read-only TFTP server. The listening socket only takes requests; each accepted read request
- * gets its own socket (its TID) and a ReadTransfer. Write requests are refused (error 2): netroot
+ * gets its own socket (its TID) and a transfer. Write requests are refused (error 2): netroot
  * serves boot files and never lets a client write. Every request ends in a TransferRecord that is
  * logged and handed to onTransfer (the service puts it on the node's timeline).
+ *
+ * Where a transfer runs: on the native data path (pxe/native/tftp.c, threads that run the blocks
+ * in C and report once per transfer) when the addon is built and the bytes are in memory or in a
+ * file read as is; otherwise in JavaScript (transfer.ts), on worker threads (pool.ts) when the
+ * bytes can cross threads, else on the main thread. The JS path is the fallback and the reference:
+ * both follow the same rules and pass the same tests.
  */
 import { LogLimiter } from '../net/log-limit.js';
 import { createSocket, type Socket, type RemoteInfo } from 'node:dgram';
@@ -15,6 +21,8 @@ import { toNetascii } from './netascii.js';
 import { negotiate } from './options.js';
 import { runTransfer, type JobSource, type TransferJob } from './engine.js';
 import { TransferPool } from './pool.js';
+import { NativeEngine, type NativeSource } from './native-engine.js';
+import { giveUpMs } from './rto.js';
 import type { TransferOutcome, TransferResult } from './transfer.js';
 
 export interface TftpServerOptions {
@@ -33,18 +41,29 @@ export interface TftpServerOptions {
   maxBlksize?: number;
   /** Largest windowsize agreed to. Default 64. */
   maxWindowsize?: number;
-  /** First retransmission timeout when the client negotiates none, ms. Default 1000. */
+  /**
+   * First retransmission timeout, before a round trip was measured, when the client negotiates
+   * none, ms. Default 1000. After that the timeout follows the measured round trip (rto.ts).
+   */
   timeoutMs?: number;
-  /** Backoff ceiling, ms. Default 8000. */
+  /** Floor of the measured timeout, ms. Default 20. */
+  minTimeoutMs?: number;
+  /** Ceiling of the timeout and its backoff, ms. Default 8000. */
   maxTimeoutMs?: number;
-  /** Timeouts in a row before a transfer is abandoned. Default 5. */
+  /**
+   * Retransmissions of the fixed schedule (timeoutMs doubling up to maxTimeoutMs) after which a
+   * silent client is given up; with a shorter measured timeout more, earlier retransmissions fit
+   * into the same time. Default 5 (31 s with the defaults).
+   */
   retries?: number;
   /**
-   * Worker threads that run transfers of files with bytes in memory or an fd (static roots);
-   * other transfers (generated streams) run on the main thread. 0 = all on the main thread.
-   * Default 0.
+   * Threads that run transfers of files with bytes in memory or an fd (static roots): native
+   * threads on the native data path (at least 1), else JS worker threads (0 = all on the main
+   * thread). Other transfers (generated streams) run on the main thread. Default 0.
    */
   workers?: number;
+  /** Use the native data path when the addon is built. Default true; false forces the JS path. */
+  native?: boolean;
 }
 
 export type TransferResultKind = TransferOutcome | 'refused';
@@ -85,10 +104,12 @@ export class TftpServer {
   private readonly maxBlksize: number;
   private readonly maxWindowsize: number;
   private readonly timeoutMs: number;
+  private readonly minTimeoutMs: number;
   private readonly maxTimeoutMs: number;
   private readonly retries: number;
   private readonly workers: number;
   private pool: TransferPool | null = null;
+  private engine: NativeEngine | null = null;
   /** Requests dropped by the caps (clients retry). */
   dropped = 0;
 
@@ -104,6 +125,7 @@ export class TftpServer {
     if (this.maxBlksize < 512) throw new RangeError(`tftp.maxBlksize: must be at least 512, got ${this.maxBlksize}`);
     this.maxWindowsize = positiveInt('maxWindowsize', opts.maxWindowsize, 64, MAX_WINDOWSIZE);
     this.timeoutMs = positiveInt('timeoutMs', opts.timeoutMs, 1000);
+    this.minTimeoutMs = positiveInt('minTimeoutMs', opts.minTimeoutMs, 20);
     this.maxTimeoutMs = positiveInt('maxTimeoutMs', opts.maxTimeoutMs, 8000);
     this.retries = positiveInt('retries', opts.retries, 5);
     this.workers = opts.workers === 0 ? 0 : positiveInt('workers', opts.workers, 0, 64);
@@ -127,9 +149,10 @@ export class TftpServer {
       }
     });
     this.socket = s;
-    if (this.workers > 0) this.pool = new TransferPool(this.workers);
+    if (this.opts.native !== false) this.engine = NativeEngine.open(Math.max(1, this.workers));
+    if (!this.engine && this.workers > 0) this.pool = new TransferPool(this.workers);
     const a = s.address();
-    this.opts.logger?.info({ address: a.address, port: a.port }, 'tftp: listening');
+    this.opts.logger?.info({ address: a.address, port: a.port, dataPath: this.dataPath }, 'tftp: listening');
     return { address: a.address, port: a.port };
   }
 
@@ -137,6 +160,11 @@ export class TftpServer {
     if (!this.socket) return null;
     const a = this.socket.address();
     return { address: a.address, port: a.port };
+  }
+
+  /** 'native' when transfers run on the native data path, 'js' otherwise (addon not built, or native: false). */
+  get dataPath(): 'native' | 'js' {
+    return this.engine ? 'native' : 'js';
   }
 
   get activeTransfers(): number {
@@ -152,6 +180,8 @@ export class TftpServer {
     for (let waited = 0; this.transfers.size > 0 && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     await this.pool?.close();
     this.pool = null;
+    this.engine?.close();
+    this.engine = null;
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
@@ -287,18 +317,21 @@ export class TftpServer {
       size = null; // converted size unknown before reading: tsize is left out
     }
     const n = negotiate(pkt.options, size, { maxBlksize: this.maxBlksize, maxWindowsize: this.maxWindowsize });
+    // RFC 2349's timeout is echoed and used until the first round trip is measured, but
+    // retransmission never waits longer than maxTimeoutMs: curl asks for several seconds, which
+    // would stall every lost block that long. An early retransmission is only a duplicate the
+    // client drops.
+    const timeoutMs = Math.min(n.timeoutMs ?? this.timeoutMs, this.maxTimeoutMs);
     const job: TransferJob = {
       host: this.host,
       peer: client,
       blksize: n.blksize,
       windowsize: n.windowsize,
       oack: n.oack.length > 0 ? encode({ op: Op.Oack, options: n.oack }) : null,
-      // RFC 2349's timeout is echoed, but retransmission never waits longer than maxTimeoutMs:
-      // curl asks for several seconds, which would stall every lost block that long. An early
-      // retransmission is only a duplicate the client drops.
-      timeoutMs: Math.min(n.timeoutMs ?? this.timeoutMs, this.maxTimeoutMs),
+      timeoutMs,
+      minTimeoutMs: this.minTimeoutMs,
       maxTimeoutMs: this.maxTimeoutMs,
-      retries: this.retries,
+      giveUpMs: giveUpMs(timeoutMs, this.maxTimeoutMs, this.retries),
     };
     let r: TransferResult;
     try {
@@ -328,8 +361,18 @@ export class TftpServer {
     this.record(rec);
   }
 
-  /** Runs the transfer on a worker when there are workers and the bytes can cross threads. */
+  /**
+   * Runs the transfer on the native data path when it can read the bytes (in memory, or an fd
+   * sent as is), else on a JS worker when there are workers and the bytes can cross threads,
+   * else here.
+   */
   private run(job: TransferJob, file: TftpFile, data: Buffer | null, netascii: boolean, key: string): Promise<TransferResult> {
+    if (this.engine) {
+      let src: NativeSource | null = null;
+      if (data) src = { kind: 'data', data };
+      else if (!netascii && 'openFd' in file && file.openFd) src = { kind: 'fd', fd: file.openFd() };
+      if (src) return this.engine.run(job, src, (abort) => this.track(key, { abort }));
+    }
     const pool = this.pool?.available ? this.pool : null;
     if (pool && data) {
       // Structured clone copies a view's whole ArrayBuffer: send only the file's bytes.

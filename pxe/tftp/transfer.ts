@@ -1,16 +1,21 @@
 /**
  * One read transfer on its own socket (RFC 1350 section 4: the server's new port is its transfer
  * ID). Sends a window of DATA blocks (RFC 7440; windowsize 1 is plain lock-step), slides on the
- * ACK of a block inside the window, and retransmits only when the timer fires, with backoff and a
- * give-up limit. A duplicate ACK never triggers a send: RFC 1123 section 4.2.3.2 ("Sorcerer's
- * Apprentice Syndrome") -- answering every duplicate ACK doubles the traffic for the rest of the
- * transfer.
+ * ACK of a block inside the window, and retransmits only when the timer fires. The timeout follows
+ * the measured round trip (rto.ts: RFC 6298, Karn's rule), doubles on each expiry, and the
+ * transfer is abandoned after as much silence as the fixed schedule would have waited. A duplicate
+ * ACK never triggers a send: RFC 1123 section 4.2.3.2 ("Sorcerer's Apprentice Syndrome") --
+ * answering every duplicate ACK doubles the traffic for the rest of the transfer.
+ *
+ * This is the JavaScript path; pxe/native/tftp.c runs the same rules on native threads and is
+ * used whenever it is built and the bytes can be reached from C (see server.ts).
  */
 import type { Socket, RemoteInfo } from 'node:dgram';
 import { decode, encodeError, TftpDecodeError } from './codec.js';
 import { ErrorCode, Op } from './constants.js';
 import type { TftpClient } from './files.js';
 import type { BlockSource } from './source.js';
+import { Rto } from './rto.js';
 
 export interface TransferParams {
   /** Bound socket owned by the transfer (closed at the end). */
@@ -20,11 +25,13 @@ export interface TransferParams {
   windowsize: number;
   /** Encoded OACK to send first, or null to start with DATA 1. */
   oack: Buffer | null;
-  /** First retransmission timeout, ms; doubles on each retry up to maxTimeoutMs. */
+  /** First retransmission timeout, ms, until a round trip is measured. */
   timeoutMs: number;
+  /** Bounds of the measured timeout, ms. */
+  minTimeoutMs: number;
   maxTimeoutMs: number;
-  /** Timeouts in a row before giving up. */
-  retries: number;
+  /** Silence after which the transfer is abandoned, ms. */
+  giveUpMs: number;
 }
 
 export type TransferOutcome = 'ok' | 'timeout' | 'peer-error' | 'read-error' | 'aborted';
@@ -54,8 +61,16 @@ export class ReadTransfer {
   private resentUpTo = 0;
   private inOack: boolean;
   private bytes = 0;
-  private timeout: number;
+  private readonly rto: Rto;
+  /** First-send time of block i at [i % windowsize]; NaN once sent again (Karn's rule). */
+  private readonly sentAt: Float64Array;
+  private oackSentAt = 0;
+  private oackResent = false;
+  /** Retransmissions since the client last made progress, and when that was. */
   private tries = 0;
+  private silentSince = 0;
+  /** The armed timer is the give-up deadline, not a retransmission. */
+  private final = false;
   private timer: NodeJS.Timeout | null = null;
   private pumping = false;
   private finished = false;
@@ -65,16 +80,28 @@ export class ReadTransfer {
 
   constructor(private readonly p: TransferParams) {
     this.inOack = p.oack !== null;
-    this.timeout = p.timeoutMs;
+    this.rto = new Rto({ initialMs: p.timeoutMs, minMs: p.minTimeoutMs, maxMs: p.maxTimeoutMs });
+    this.sentAt = new Float64Array(p.windowsize).fill(NaN);
     this.done = new Promise((r) => (this.resolve = r));
     p.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     p.socket.on('error', (e) => this.finish('aborted', `socket: ${e.message}`));
   }
 
   start(): void {
-    if (this.p.oack) this.p.socket.send(this.p.oack, this.p.peer.port, this.p.peer.address);
-    else void this.pump();
+    this.silentSince = performance.now();
+    if (this.p.oack) {
+      this.oackSentAt = this.silentSince;
+      this.send(this.p.oack);
+    } else void this.pump();
     this.arm();
+  }
+
+  /**
+   * No callback: dgram then drops a failed send silently (a firewall's EPERM, a full buffer), a
+   * packet lost on the way that the timer resends; a callback would cost a nextTick per packet.
+   */
+  private send(msg: Buffer | Buffer[], to: { port: number; address: string } = this.p.peer): void {
+    this.p.socket.send(msg, to.port, to.address);
   }
 
   /** Ends the transfer now (server stopping). */
@@ -87,7 +114,7 @@ export class ReadTransfer {
     if (rinfo.port !== this.p.peer.port || rinfo.address !== this.p.peer.address) {
       // RFC 1350 section 4: a packet from a wrong TID gets error 5; the transfer goes on.
       this.result.strangers++;
-      this.p.socket.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo.port, rinfo.address);
+      this.send(encodeError(ErrorCode.UnknownTid, 'Unknown transfer ID'), rinfo);
       return;
     }
     // Fast path: a 4-octet ACK (nearly every packet a transfer receives) needs no decoder object.
@@ -118,6 +145,7 @@ export class ReadTransfer {
         return;
       }
       this.inOack = false;
+      if (!this.oackResent) this.rto.sample(performance.now() - this.oackSentAt);
       this.progress();
       void this.pump();
       return;
@@ -130,6 +158,8 @@ export class ReadTransfer {
       return;
     }
     for (let i = this.acked + 1; i <= n; i++) this.bytes += this.p.source.get(i)?.length ?? 0;
+    const sent = this.sentAt[n % this.p.windowsize]!;
+    if (!Number.isNaN(sent)) this.rto.sample(performance.now() - sent);
     this.acked = n;
     this.p.source.release(n);
     if (this.p.source.last !== null && n >= this.p.source.last) {
@@ -151,36 +181,47 @@ export class ReadTransfer {
     void this.pump();
   }
 
-  /** Progress: the retry count and timeout start over. */
+  /** Progress: the silence starts over; the timeout stays as the last sample (or backoff) left it. */
   private progress(): void {
     this.tries = 0;
-    this.timeout = this.p.timeoutMs;
+    this.silentSince = performance.now();
     this.arm();
   }
 
-  /** One timer per transfer, re-armed in place (refresh) while the timeout is unchanged. */
+  /**
+   * Arms the next expiry: one timeout from now, or, once less than one and a half timeouts of the
+   * give-up time remain, the give-up time itself (so a timer that fires a little early or late
+   * never adds or drops a retransmission at the end). One timer per transfer, re-armed in place
+   * (refresh) while the delay is unchanged, the common case: on a LAN the measured timeout sits on
+   * its floor.
+   */
   private armedFor = 0;
   private arm(): void {
-    if (this.timer && this.armedFor === this.timeout) {
+    const left = this.silentSince + this.p.giveUpMs - performance.now();
+    this.final = 1.5 * this.rto.ms >= left;
+    const delay = Math.max(1, Math.ceil(this.final ? left : this.rto.ms));
+    if (this.timer && this.armedFor === delay) {
       this.timer.refresh();
       return;
     }
     if (this.timer) clearTimeout(this.timer);
-    this.armedFor = this.timeout;
-    this.timer = setTimeout(() => this.onTimeout(), this.timeout);
+    this.armedFor = delay;
+    this.timer = setTimeout(() => this.onTimeout(), delay);
   }
 
   private onTimeout(): void {
     if (this.finished) return;
-    if (++this.tries > this.p.retries) {
-      this.finish('timeout', `no ACK after ${this.p.retries} retransmissions`);
+    if (this.final) {
+      this.finish('timeout', `no ACK for ${Math.round(performance.now() - this.silentSince)} ms (${this.tries} retransmissions)`);
       return;
     }
+    this.tries++;
     this.result.retransmits++;
-    this.timeout = Math.min(this.timeout * 2, Math.max(this.p.maxTimeoutMs, this.p.timeoutMs));
+    this.rto.backoff();
     this.arm();
     if (this.inOack) {
-      this.p.socket.send(this.p.oack!, this.p.peer.port, this.p.peer.address);
+      this.oackResent = true;
+      this.send(this.p.oack!);
     } else {
       this.next = this.acked + 1;
       this.resentUpTo = 0;
@@ -205,15 +246,20 @@ export class ReadTransfer {
         const hdr = Buffer.allocUnsafe(4);
         hdr.writeUInt16BE(Op.Data, 0);
         hdr.writeUInt16BE(i & 0xffff, 2);
-        this.p.socket.send([hdr, block], this.p.peer.port, this.p.peer.address);
+        this.send([hdr, block]);
         this.result.dataPackets++;
-        if (i > this.maxSent) this.maxSent = i;
+        if (i > this.maxSent) {
+          this.maxSent = i;
+          this.sentAt[i % this.p.windowsize] = performance.now();
+        } else {
+          this.sentAt[i % this.p.windowsize] = NaN; // Karn: its ACK no longer times one trip
+        }
         block = undefined;
       }
     } catch (e) {
       const msg = (e as Error).message;
       if (!this.finished) {
-        this.p.socket.send(encodeError(ErrorCode.NotDefined, 'Read error'), this.p.peer.port, this.p.peer.address);
+        this.send(encodeError(ErrorCode.NotDefined, 'Read error'));
       }
       this.finish('read-error', msg);
     } finally {

@@ -1,4 +1,4 @@
-/** The clients suite again with transfers on two worker threads (TftpServerOptions.workers). */
+/** The clients suite again with transfers on two threads (TftpServerOptions.workers: native threads). */
 import { harnessDefaults } from './harness.js';
 
 harnessDefaults.workers = 2;

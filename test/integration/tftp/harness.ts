@@ -21,7 +21,8 @@ export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex'
 
 /**
  * Options every harness in this process starts with (before the test's own): the `*.workers.test`
- * files set `workers` here and import a suite, so the same tests run with transfers on threads.
+ * files set `workers` here and import a suite, so the same tests run with transfers on two
+ * threads; the `*.fallback.test` files set `native: false`, so they run on the JavaScript path.
  */
 export const harnessDefaults: Partial<TftpServerOptions> = {};
 
@@ -58,6 +59,12 @@ export async function startHarness(opts: Partial<TftpServerOptions> & { big?: bo
     ...serverOpts,
   });
   const { port } = await server.start();
+  // The native data path must really be under test: a missing addon fails here, never falls back.
+  const want = (serverOpts.native ?? harnessDefaults.native) === false ? 'js' : 'native';
+  if (server.dataPath !== want) {
+    await server.stop();
+    throw new Error(`tftp data path is ${server.dataPath}, the test wants ${want} (npm run build builds the addon)`);
+  }
   return {
     root,
     outside,

@@ -1,4 +1,4 @@
-/** The lossy suite again with transfers on two worker threads (TftpServerOptions.workers). */
+/** The lossy suite again with transfers on two threads (TftpServerOptions.workers: native threads). */
 import { harnessDefaults } from './harness.js';
 
 harnessDefaults.workers = 2;

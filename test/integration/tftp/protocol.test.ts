@@ -11,7 +11,10 @@ import { startHarness, sha256, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => {
-  h = await startHarness({ timeoutMs: 200, maxTimeoutMs: 400, retries: 2, maxPerClient: 64 });
+  // Timeouts far longer than any drain() below: the scripted peer takes its time, and a timer that
+  // fires inside a drain would add packets the test does not expect. The measured timeout is held
+  // at 1 s too (its floor), or a fast first ACK would bring it down to milliseconds.
+  h = await startHarness({ timeoutMs: 1000, minTimeoutMs: 1000, maxTimeoutMs: 2000, retries: 2, maxPerClient: 64 });
 });
 after(async () => h.close());
 
@@ -68,15 +71,20 @@ test('a packet from a foreign TID gets error 5 and the transfer goes on', async 
 });
 
 test('no ACK: retransmit on timeout with backoff, then give up (result timeout)', async () => {
+  // 200 ms, then 400 ms twice: given up after 1 s of silence with two retransmissions.
+  const h2 = await startHarness({ timeoutMs: 200, minTimeoutMs: 200, maxTimeoutMs: 400, retries: 2 });
   const c = await RawClient.open();
-  const before = h.records.length;
-  c.send({ op: Op.Rrq, filename: 'small.bin', mode: 'octet', options: [] }, h.port);
-  const got = await c.drain(2000);
-  const blocks = got.map((g) => g.pkt.op === Op.Data && g.pkt.block);
-  assert.deepEqual(blocks, [1, 1, 1], 'first send + 2 retries, then silence');
-  const rec = h.records.slice(before).find((r) => r.client.port === c.port);
-  assert.equal(rec?.result, 'timeout');
-  c.close();
+  try {
+    c.send({ op: Op.Rrq, filename: 'small.bin', mode: 'octet', options: [] }, h2.port);
+    const got = await c.drain(2000);
+    const blocks = got.map((g) => g.pkt.op === Op.Data && g.pkt.block);
+    assert.deepEqual(blocks, [1, 1, 1], 'first send + 2 retries, then silence');
+    const rec = h2.records.find((r) => r.client.port === c.port);
+    assert.equal(rec?.result, 'timeout');
+  } finally {
+    c.close();
+    await h2.close();
+  }
 });
 
 test('block numbers roll over past 65535 (blksize 8, 70,000 blocks)', async () => {
