@@ -9,10 +9,13 @@
  * O_NOFOLLOW, and the opened descriptor itself is checked (its path, its type) and streamed, so a
  * link swapped in between the check and the open is never followed.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { openInside } from '../fs/open-inside.js';
+import { zeroCopy, type ZeroCopy } from '../native/sendfile.js';
 import { etagOf, ifRangeAllows, noneMatch, parseRange } from './range.js';
 
 export { openInside, type Opened } from '../fs/open-inside.js';
@@ -23,6 +26,8 @@ export interface SentFile {
   ms: number;
   /** false when the client closed the connection before the end. */
   complete: boolean;
+  /** How the body went: sendfile(2) on the addon's threads, or streamed through Node. */
+  body?: 'sendfile' | 'stream';
   range?: string;
 }
 
@@ -32,6 +37,8 @@ export interface SendFileOptions {
   contentType?: string;
   /** Where a refused file is reported. */
   log?: Logger | undefined;
+  /** false: stream the body through Node even when the sendfile addon is there (tests of that path). */
+  zeroCopy?: boolean;
 }
 
 export async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, opts: SendFileOptions): Promise<SentFile> {
@@ -47,7 +54,7 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, path: 
     return { status: 403, bytes: 0, ms: Date.now() - started, complete: true };
   }
   const { fh, st } = opened;
-  let streaming = false;
+  let handedOver = false;
   try {
     const etag = etagOf(st);
     const headers: Record<string, string | number> = {
@@ -84,19 +91,85 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, path: 
       out.ms = Date.now() - started;
       return out;
     }
-    // From the checked descriptor, never from the path again; the stream closes it.
-    const file = fh.createReadStream({ start, end, highWaterMark: 1 << 20 });
-    streaming = true;
-    file.on('data', (c) => (out.bytes += c.length));
-    try {
-      await pipeline(file, res);
-    } catch {
-      out.complete = false;
+    // From the checked descriptor, never from the path again.
+    const zc = opts.zeroCopy === false ? null : zeroCopy();
+    handedOver = true;
+    if (zc && socketFd(res) >= 0) {
+      out.body = 'sendfile';
+      await zeroCopyBody(res, fh, zc, start, length, out, opts.log);
+    } else {
+      out.body = 'stream';
+      await streamBody(res, fh, start, length, out);
     }
-    if (!res.writableFinished) out.complete = false;
     out.ms = Date.now() - started;
     return out;
   } finally {
-    if (!streaming) await fh.close();
+    if (!handedOver) await fh.close();
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The socket's file descriptor from its libuv handle, or -1 (not a TCP socket, or gone). */
+function socketFd(res: ServerResponse): number {
+  const socket = res.socket as (Socket & { _handle?: { fd?: unknown } }) | null;
+  if (!socket || socket.destroyed) return -1;
+  const fd = socket._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
+
+/**
+ * The body by sendfile(2) on the addon's sender threads: Node writes the headers, and once they
+ * have reached the kernel the sender owns the socket's sending side until the last byte.
+ */
+async function zeroCopyBody(res: ServerResponse, fh: FileHandle, zc: ZeroCopy, start: number, length: number, out: SentFile, log: Logger | undefined): Promise<void> {
+  let sockFd = -1;
+  try {
+    res.flushHeaders();
+    const socket = res.socket;
+    // The empty write's callback comes once everything written before it (the headers) has.
+    if (socket) await new Promise<void>((resolve, reject) => socket.write(EMPTY, (e) => (e ? reject(e) : resolve())));
+    // Read again now: the connection may have closed (and its number been reused) meanwhile.
+    sockFd = socketFd(res);
+  } catch {
+    sockFd = -1;
+  }
+  if (sockFd < 0) {
+    await fh.close();
+    out.complete = false;
+    return;
+  }
+  const transfer = zc.send(sockFd, fh.fd, start, length);
+  const cancel = () => transfer.cancel();
+  res.once('close', cancel);
+  await fh.close(); // the sender has its own descriptor
+  const end = await transfer.done.catch((e: unknown) => ({ sent: 0, error: (e as Error).message }));
+  res.off('close', cancel);
+  out.bytes = end.sent;
+  if (end.error === null) {
+    res.end();
+    return;
+  }
+  out.complete = false;
+  if (end.error === 'EIO') log?.warn({ sent: end.sent, length }, 'http boot: file shorter than when its headers were sent (changed in place while served); connection closed');
+  res.destroy();
+}
+
+/** The body streamed through Node (no addon): read into buffers and written, 1 MiB at a time. */
+async function streamBody(res: ServerResponse, fh: FileHandle, start: number, length: number, out: SentFile): Promise<void> {
+  const file = fh.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20 }); // closes fh
+  file.on('data', (c) => (out.bytes += c.length));
+  try {
+    await pipeline(file, res, { end: false });
+  } catch {
+    out.complete = false;
+    return;
+  }
+  if (out.bytes === length) {
+    res.end();
+    return;
+  }
+  // Shorter than Content-Length said (changed in place while served): only closing tells the client.
+  out.complete = false;
+  res.destroy();
 }
