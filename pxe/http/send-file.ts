@@ -15,7 +15,7 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { openInside } from '../fs/open-inside.js';
-import { zeroCopy, type ZeroCopy } from '../native/sendfile.js';
+import { fileSender, type FileSender } from '../native/filesend.js';
 import { etagOf, ifRangeAllows, noneMatch, parseRange } from './range.js';
 
 export { openInside, type Opened } from '../fs/open-inside.js';
@@ -26,8 +26,8 @@ export interface SentFile {
   ms: number;
   /** false when the client closed the connection before the end. */
   complete: boolean;
-  /** How the body went: sendfile(2) on the addon's threads, or streamed through Node. */
-  body?: 'sendfile' | 'stream';
+  /** How the body went: by the native sender's threads, or streamed through Node. */
+  body?: 'native' | 'stream';
   range?: string;
 }
 
@@ -37,8 +37,8 @@ export interface SendFileOptions {
   contentType?: string;
   /** Where a refused file is reported. */
   log?: Logger | undefined;
-  /** false: stream the body through Node even when the sendfile addon is there (tests of that path). */
-  zeroCopy?: boolean;
+  /** false: stream the body through Node even when the native sender is there (tests of that path). */
+  native?: boolean;
 }
 
 export async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, opts: SendFileOptions): Promise<SentFile> {
@@ -92,11 +92,11 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, path: 
       return out;
     }
     // From the checked descriptor, never from the path again.
-    const zc = opts.zeroCopy === false ? null : zeroCopy();
+    const sender = opts.native === false ? null : fileSender();
     handedOver = true;
-    if (zc && socketFd(res) >= 0) {
-      out.body = 'sendfile';
-      await zeroCopyBody(res, fh, zc, start, length, out, opts.log);
+    if (sender && socketFd(res) >= 0) {
+      out.body = 'native';
+      await nativeBody(res, fh, sender, start, length, out, opts.log);
     } else {
       out.body = 'stream';
       await streamBody(res, fh, start, length, out);
@@ -119,10 +119,10 @@ function socketFd(res: ServerResponse): number {
 }
 
 /**
- * The body by sendfile(2) on the addon's sender threads: Node writes the headers, and once they
- * have reached the kernel the sender owns the socket's sending side until the last byte.
+ * The body by the native sender's threads: Node writes the headers, and once they have reached
+ * the kernel the sender owns the socket's sending side until the last byte.
  */
-async function zeroCopyBody(res: ServerResponse, fh: FileHandle, zc: ZeroCopy, start: number, length: number, out: SentFile, log: Logger | undefined): Promise<void> {
+async function nativeBody(res: ServerResponse, fh: FileHandle, sender: FileSender, start: number, length: number, out: SentFile, log: Logger | undefined): Promise<void> {
   let sockFd = -1;
   try {
     res.flushHeaders();
@@ -139,7 +139,7 @@ async function zeroCopyBody(res: ServerResponse, fh: FileHandle, zc: ZeroCopy, s
     out.complete = false;
     return;
   }
-  const transfer = zc.send(sockFd, fh.fd, start, length);
+  const transfer = sender.send(sockFd, fh.fd, start, length);
   const cancel = () => transfer.cancel();
   res.once('close', cancel);
   await fh.close(); // the sender has its own descriptor
@@ -151,7 +151,7 @@ async function zeroCopyBody(res: ServerResponse, fh: FileHandle, zc: ZeroCopy, s
     return;
   }
   out.complete = false;
-  if (end.error === 'EIO') log?.warn({ sent: end.sent, length }, 'http boot: file shorter than when its headers were sent (changed in place while served); connection closed');
+  if (end.error === 'EIO' || end.error === 'EFAULT') log?.warn({ sent: end.sent, length }, 'http boot: file shorter than when its headers were sent (changed in place while served); connection closed');
   res.destroy();
 }
 

@@ -6,8 +6,8 @@
       "cflags": ["-Wall", "-Wextra", "-O2"]
     },
     {
-      "target_name": "netroot_sendfile",
-      "sources": ["sendfile.c"],
+      "target_name": "netroot_filesend",
+      "sources": ["filesend.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "libraries": ["-lpthread"]
     }

@@ -1,7 +1,7 @@
 /**
  * sendFile's two body paths, each checked the same way with real clients (curl, node:http) on
- * 127.0.0.1: sendfile(2) on the native addon's sender threads, and the Node stream that serves
- * when the addon is missing. Full bodies by sha256, parallel downloads, keep-alive after a body,
+ * 127.0.0.1: the native sender's threads (send() from a shared mapping of the file), and the
+ * Node stream that serves when the addon is missing. Full bodies by sha256, parallel downloads, keep-alive after a body,
  * Range (206/416, suffix, open end, across the sender's 2 MiB chunks, If-Range), ETag and
  * If-None-Match, HEAD, symlink refusal, clients that go away mid-body (no descriptor or transfer
  * left behind), a file replaced by rename while served (the old bytes, complete) and a file cut
@@ -10,7 +10,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, get, type IncomingHttpHeaders, type Server } from 'node:http';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { connect, createServer as createNetServer } from 'node:net';
 import { readdirSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { have } from '../../helpers/proc.js';
 import { sendFile, type SentFile } from '../../../pxe/http/send-file.js';
-import { openZeroCopy, zeroCopy, zeroCopyProblem } from '../../../pxe/native/sendfile.js';
+import { fileSender, fileSenderProblem, openFileSender, type TransferEnd } from '../../../pxe/native/filesend.js';
 
-const MODES = ['sendfile', 'stream'] as const;
+const MODES = ['native', 'stream'] as const;
 type Mode = (typeof MODES)[number];
 
 let dir: string;
@@ -103,7 +104,7 @@ function download(url: string, o: { pauseAt?: number; abortAt?: number } = {}) {
 before(async () => {
   assert.ok(await have('curl'), 'curl is not installed (scripts/deps/tftp.txt)');
   // The addon is part of the build (npm run build): its absence is a failure here, not a skip.
-  assert.ok(zeroCopy(), zeroCopyProblem() ?? 'no sender');
+  assert.ok(fileSender(), fileSenderProblem() ?? 'no sender');
   dir = await mkdtemp(join(tmpdir(), 'netroot-sendfile-'));
   root = join(dir, 'v1');
   await mkdir(join(root, 'boot'), { recursive: true });
@@ -115,7 +116,7 @@ before(async () => {
   // /<mode>/<path inside root>
   server = createServer((req, res) => {
     const [, mode, ...rest] = (req.url ?? '/').split('/');
-    sendFile(req, res, join(root, ...rest), { root, zeroCopy: mode === 'sendfile' }).then(
+    sendFile(req, res, join(root, ...rest), { root, native: mode === 'native' }).then(
       (s) => sent.push({ url: req.url ?? '', s }),
       (e: unknown) => {
         res.destroy();
@@ -234,14 +235,14 @@ for (const mode of MODES) {
     for (const r of results) assert.ok(r.bytes < initrd.length && !r.ended);
     await until('the server saw every aborted download end', () => sent.length >= count + 30);
     // The stalled ones are still being sent: their transfers (and descriptors) are in flight.
-    if (mode === 'sendfile') assert.ok(zeroCopy()!.inFlight() >= 10);
+    if (mode === 'native') assert.ok(fileSender()!.inFlight() >= 10 && fileSender()!.mapped() >= 1);
     for (const s of stalled) s.abort();
     for (const r of await Promise.all(stalled.map((s) => s.done))) assert.ok(r.bytes < initrd.length && !r.ended);
     await until('every download ended on the server', () => sent.length >= count + 40);
     const mine = sent.slice(count);
     assert.ok(mine.every((x) => x.s.body === mode));
     assert.equal(mine.filter((x) => !x.s.complete).length, 40, 'every hung-up download is recorded as incomplete');
-    await until('no transfer in flight', () => zeroCopy()!.inFlight() === 0);
+    await until('no transfer in flight, no file mapped', () => fileSender()!.inFlight() === 0 && fileSender()!.mapped() === 0);
     await until(`descriptors back to ${before} (now ${fds()})`, () => fds() <= before);
   });
 
@@ -280,8 +281,41 @@ for (const mode of MODES) {
   });
 }
 
-test('without the addon: openZeroCopy says what is missing and where it looked (the caller streams)', () => {
-  const why = openZeroCopy(['/nonexistent/netroot_sendfile.node'], 1);
+test('the sender\'s sendfile(2) way (for a file it cannot map) sends the same bytes, from any offset', async () => {
+  const fh = await open(join(root, 'boot/initramfs.img'), 'r');
+  try {
+    for (const [offset, length] of [[0, initrd.length], [(2 << 20) - 3, (7 << 20) + 11]] as const) {
+      const got = await new Promise<{ end: TransferEnd; bytes: Buffer }>((resolve, reject) => {
+        const srv = createNetServer((sock) => {
+          const fd = (sock as unknown as { _handle: { fd: number } })._handle.fd;
+          fileSender()!
+            .send(fd, fh.fd, offset, length, true)
+            .done.then((end) => {
+              sock.end();
+              srv.close();
+              void received.then((bytes) => resolve({ end, bytes }));
+            }, reject);
+        });
+        let received: Promise<Buffer>;
+        srv.listen(0, '127.0.0.1', () => {
+          const c = connect((srv.address() as { port: number }).port, '127.0.0.1');
+          const chunks: Buffer[] = [];
+          received = new Promise((r) => {
+            c.on('data', (d: Buffer) => chunks.push(d));
+            c.on('end', () => r(Buffer.concat(chunks)));
+          });
+        });
+      });
+      assert.deepEqual(got.end, { sent: length, error: null });
+      assert.equal(sha(got.bytes), sha(initrd.subarray(offset, offset + length)));
+    }
+  } finally {
+    await fh.close();
+  }
+});
+
+test('without the addon: openFileSender says what is missing and where it looked (the caller streams)', () => {
+  const why = openFileSender(['/nonexistent/netroot_filesend.node'], 1);
   assert.equal(typeof why, 'string');
-  assert.match(why as string, /not built \(looked in \/nonexistent\/netroot_sendfile\.node\); run npm run build/);
+  assert.match(why as string, /not built \(looked in \/nonexistent\/netroot_filesend\.node\); run npm run build/);
 });
