@@ -1,13 +1,25 @@
 /**
- * Sends one file with Content-Length, ETag/If-None-Match, Last-Modified, Range (206/416) and HEAD,
- * streamed from disk (never read whole into memory). Reports bytes and duration when the response
- * finishes or the client goes away.
+ * Sends one file with Content-Length, ETag/If-None-Match, Last-Modified, Range (206/416) and HEAD.
+ * Reports bytes and duration when the response finishes or the client goes away.
  *
  * Only a regular file inside the allowed root is sent, reached without a symlink anywhere below
  * the root: a link planted in an image version (boot/initramfs.img -> /etc/shadow, or boot ->
  * /etc) is refused with 403 and logged. The file is checked by its real path, opened with
- * O_NOFOLLOW, and the opened descriptor itself is checked (its path, its type) and streamed, so a
- * link swapped in between the check and the open is never followed.
+ * O_NOFOLLOW, and the opened descriptor itself is checked (its path, its type); the body comes
+ * from that descriptor only, so a link swapped in between the check and the open is never followed.
+ *
+ * The body, chosen by measurement (bench/http/bodies.ts; bench/README.md, "HTTP boot bodies"):
+ * Node writes the headers, then the native sender (pxe/native/filesend.c) sends the bytes from
+ * its own threads, by send() from one shared read-only mapping of the file. Streaming through
+ * Node reached 0.5-0.6x nginx for 100 parallel 60 MB downloads at 0.6-0.7 CPU s/GiB; the
+ * native sender uses about nginx's CPU per GiB (0.2-0.25 s), and its clients a little less than
+ * nginx's, which on 2 cores shared with the clients is what decides the pace (figures on a quiet
+ * machine: bench/README.md). sendfile(2) from the same threads cost as much as nginx (it is what
+ * nginx does); a 60 MB Buffer per file answered with res.end() cost a little less CPU but holds
+ * every served version in private memory, and was not faster in the same runs. Which way a body
+ * went is in SentFile.body. Without the addon (not built) the body is streamed, 1 MiB at a time.
+ * Either way, a file that turns out shorter than its Content-Length closes the connection, as
+ * only that tells the client.
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -4,14 +4,15 @@
  * Why: a Node stream reads every byte into a Buffer and writes it out again, waking JavaScript for
  * every chunk: 0.5x nginx for 100 parallel 60 MB initramfs downloads.
  *
- * How, chosen by measurement (bench/README.md, "HTTP boot bodies"): each file is mapped once,
- * read-only and shared (MAP_SHARED: the page cache itself, no private copy), and sender threads
- * send() from that mapping to the sockets. That copies the bytes once into the socket buffer, yet
- * measured cheaper than sendfile(2) here, for the server and more so for the clients: with
- * sendfile every packet of every transfer holds references to the same page-cache pages, and 100
- * transfers of one initramfs bounce those pages' counters between the cores; the receivers also
- * copy out of sixteen 4 KiB fragments per packet instead of two 32 KiB ones. sendfile(2) remains
- * for a file that cannot be mapped.
+ * How, chosen by measurement (bench/http/bodies.ts; bench/README.md, "HTTP boot bodies"): each
+ * file is mapped once, read-only and shared (MAP_SHARED: the page cache itself, no private copy),
+ * and sender threads send() from that mapping to the sockets. That copies the bytes once into the
+ * socket buffer, yet measured no dearer than sendfile(2) for the server and cheaper for the
+ * clients (by 3-25 %, veth and loopback). Likely why: with sendfile every packet of 100 transfers
+ * of one initramfs holds references to the same page-cache pages, whose counters then bounce
+ * between the cores, and the receivers copy out of sixteen 4 KiB fragments per packet instead of
+ * two 32 KiB ones. sendfile(2) remains for a file that cannot be mapped. One sender thread per
+ * core (the caller's choice): a sender also does the kernel's TCP work for what it sends.
  *
  *   init(onDone, threads, chunkBytes)      start `threads` sender threads (each its own epoll);
  *                                          onDone(id, errno, bytesSent) is called on the JS thread
