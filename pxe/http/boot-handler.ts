@@ -21,6 +21,7 @@ import { decideBoot, type BootDecision } from '../boot/decision.js';
 import { BootEventKind, type BootEventKind as Kind, type BootTokens, type DiscoverySink, type EventSink, type SecuritySink } from '../boot/events.js';
 import { INITRD_NAME, KERNEL_NAME, bootBase, renderIpxeRefusal, renderIpxeScript } from '../boot/ipxe.js';
 import type { BootDirectory } from '../boot/types.js';
+import { fileSender, fileSenderProblem } from '../native/filesend.js';
 import { sendFile } from './send-file.js';
 
 export interface BootHandlerOptions {
@@ -45,6 +46,11 @@ export interface BootHandlerOptions {
   addressMismatch?: 'allow' | 'refuse' | (() => 'allow' | 'refuse');
   bootTokens?: BootTokens;
   security?: SecuritySink;
+  /**
+   * Kernel and initramfs bodies by the native sender (default), or false: streamed through Node,
+   * as also happens when the addon is not built.
+   */
+  native?: boolean;
 }
 
 type Route =
@@ -116,6 +122,7 @@ export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessa
   const baseUrl = (req: IncomingMessage) => (typeof opts.baseUrl === 'string' ? opts.baseUrl : opts.baseUrl(req));
   const nfsServer = (req: IncomingMessage) => (typeof opts.nfsServer === 'string' ? opts.nfsServer : opts.nfsServer(req));
   const log = opts.logger;
+  if (opts.native !== false && !fileSender()) log?.warn({ problem: fileSenderProblem() }, 'http boot: kernel and initramfs are streamed through Node (about half the speed of the native sender)');
   const event = (mac: string, kind: Kind, detail: Record<string, unknown>) => {
     try {
       opts.events({ mac, kind, detail });
@@ -177,7 +184,7 @@ export function createBootHandler(opts: BootHandlerOptions): (req: IncomingMessa
     }
     const path = which === 'kernel' ? d.image.kernelPath : d.image.initrdPath;
     // <version>/boot/<file>: only a regular file in the version's own tree, reached without a link.
-    const sent = await sendFile(req, res, path, { root: dirname(dirname(path)), log });
+    const sent = await sendFile(req, res, path, { root: dirname(dirname(path)), log, native: opts.native !== false });
     const detail: Record<string, unknown> = { file: which === 'kernel' ? KERNEL_NAME : INITRD_NAME, image: d.image.name, version: d.image.version, status: sent.status, bytes: sent.bytes, ms: sent.ms, result: sent.complete ? 'ok' : 'aborted', client: clientAddress(req) };
     if (sent.range) detail.range = sent.range;
     if (req.method === 'HEAD') detail.method = 'HEAD';

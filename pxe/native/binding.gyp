@@ -10,6 +10,12 @@
       "sources": ["tftp.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
       "libraries": ["-lpthread", "-lm"]
+    },
+    {
+      "target_name": "netroot_filesend",
+      "sources": ["filesend.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "libraries": ["-lpthread"]
     }
   ]
 }
