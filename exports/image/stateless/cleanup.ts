@@ -5,6 +5,7 @@
  * paths it changed (root-relative, leading slash), so a pull can log exactly what it did.
  */
 import { kindIn, listIn, readIn, removeIn, writeIn } from './rootfs.js';
+import { rpmdbToRollbackJournal } from './rpmdb.js';
 
 export type Step = (root: string) => Promise<string[]>;
 
@@ -145,6 +146,7 @@ export const removeSysconfigHostname: Step = async (root) => {
 export const CLEANUP_STEPS: ReadonlyArray<[string, Step]> = [
   ['fstab', writeFstab],
   ['rpm-db-locks', removeRpmDbLocks],
+  ['rpmdb-journal', rpmdbToRollbackJournal],
   ['ifcfg', removeIfcfg],
   ['debian-interfaces', reduceDebianInterfaces],
   ['networkmanager', removeNmConnections],

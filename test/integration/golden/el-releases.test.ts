@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildReleaseRoot } from '../../fixtures/golden/el/build-release.js';
+import { buildReleaseRoot, RPMDB_ROWS } from '../../fixtures/golden/el/build-release.js';
+import { readRpmdbRows } from '../../fixtures/golden/el/rpmdb.js';
+import { isWalDatabase } from '../../../exports/image/stateless/rpmdb.js';
 import type { ReleaseId } from '../../fixtures/golden/el/releases.js';
 import { pullVersion, versionPaths, READONLY_ROOT_UNITS, SSHD_KEYGEN_UNITS, type ImageSettings } from '../../../exports/image/index.js';
 import { buildExportTable } from '../../../exports/nfs/table.js';
@@ -138,6 +140,14 @@ for (const id of ['centos7', 'rocky8', 'rocky9'] as const) {
         const path = join(process.cwd(), 'test/fixtures/golden/el/expected', `${id}.txt`);
         if (process.env.NETROOT_UPDATE_EXPECTED === '1') await writeFile(path, got);
         assert.equal(got, await readFile(path, 'utf8'));
+      });
+
+      await t.test('rpm database: readable on a read-only root (EL9: SQLite switched from WAL to the rollback journal, rows kept)', async () => {
+        const files = (await readdir(join(root, 'var/lib/rpm'))).sort();
+        assert.ok(!files.some((f) => f.startsWith('__db') || f.endsWith('-wal') || f.endsWith('-shm')), files.join(' '));
+        if (!files.includes('rpmdb.sqlite')) return; // Berkeley DB (EL7, EL8): the seed's __db* removal is all
+        assert.equal(await isWalDatabase(join(root, 'var/lib/rpm/rpmdb.sqlite')), false);
+        assert.deepEqual(readRpmdbRows(join(root, 'var/lib/rpm/rpmdb.sqlite')), Array.from({ length: RPMDB_ROWS }, (_, i) => `package-${i}`));
       });
 
       await t.test('host keys: generated after the release\'s readonly-root, before its sshd-keygen units, for every key they check', async () => {
