@@ -60,9 +60,16 @@ export function renderExports(main) {
     }
   }
 
+  // While a change waits for the background apply, the page looks again every 2 s, so the
+  // "Pending" line goes by itself once the table is applied.
+  let again = null;
+  let left = false;
   async function load() {
+    clearTimeout(again);
+    if (left) return;
     try {
       const x = await get('/exports');
+      if (x.pending && !left) again = setTimeout(load, 2000);
       if (x.backend === 'none') {
         fill(body, notConfigured('NFS exports (nfs.backend is "none")'));
         return;
@@ -89,4 +96,8 @@ export function renderExports(main) {
     }
   }
   load();
+  return () => {
+    left = true;
+    clearTimeout(again);
+  };
 }
