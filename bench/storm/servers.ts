@@ -113,13 +113,17 @@ export function summariseProblems(lines: string[], limit = 8): string[] {
   return [...m].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([k, n]) => `${n} x ${k}`);
 }
 
-export interface NetrootStart {
+/** What both sides of a storm start from: the server namespace and link, the fleet, the files. */
+export interface StormStart {
   ns: Ns;
   ifname: string;
   dir: string;
   nodes: StormNode[];
   pool: boolean;
   files: Files;
+}
+
+export interface NetrootStart extends StormStart {
   /** Extra node flags for the service (e.g. --cpu-prof --cpu-prof-dir DIR), for profiling only. */
   nodeArgs?: string[];
   /** bin/netroot.js to run (another built checkout with the same store schema); default this one's. */
@@ -190,13 +194,7 @@ export async function startNetroot(o: NetrootStart): Promise<Running> {
   }
 }
 
-export interface ReferenceStart {
-  ns: Ns;
-  ifname: string;
-  dir: string;
-  nodes: StormNode[];
-  pool: boolean;
-  files: Files;
+export interface ReferenceStart extends StormStart {
   /** The root path netroot's scripts carry (same shape, so the scripts are the same size). */
   rootPath: string;
   ping: boolean;
