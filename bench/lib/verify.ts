@@ -58,15 +58,31 @@ export interface Verified {
 
 /** Checks every copy; `keep` bounds the failure lines kept (the count is always exact). */
 export async function checkAll(copies: { path: string; want: Expected }[], keep = 10): Promise<Verified> {
-  const v: Verified = { ok: 0, total: copies.length, okBytes: 0, failures: [] };
+  const checked: { label: string; size: number; why: string | null }[] = [];
+  for (const c of copies) checked.push({ label: c.path, size: c.want.size, why: await checkFile(c.path, c.want) });
+  return tally(checked, keep);
+}
+
+/** Counts copies already checked (why null: it matched); `keep` bounds the failure lines kept. */
+export function tally(checked: { label: string; size: number; why: string | null }[], keep = 10): Verified {
+  const v: Verified = { ok: 0, total: checked.length, okBytes: 0, failures: [] };
   let failed = 0;
-  for (const c of copies) {
-    const why = await checkFile(c.path, c.want);
-    if (why === null) {
+  for (const c of checked) {
+    if (c.why === null) {
       v.ok++;
-      v.okBytes += c.want.size;
-    } else if (failed++ < keep) v.failures.push(`${c.path}: ${why}`);
+      v.okBytes += c.size;
+    } else if (failed++ < keep) v.failures.push(`${c.label}: ${c.why}`);
   }
   if (failed > keep) v.failures.push(`... and ${failed - keep} more`);
   return v;
+}
+
+/**
+ * Why a download's size and sha256, as the client reported them, differ from what was expected,
+ * or null when they match. `got` is null when the client failed.
+ */
+export function compareDownload(got: { size: number; sha256: string } | null, want: Expected): string | null {
+  if (!got) return 'download failed';
+  if (got.size !== want.size) return `size ${got.size}, expected ${want.size}`;
+  return got.sha256 === want.sha256 ? null : 'sha256 differs';
 }
