@@ -48,6 +48,14 @@ export interface StormSummary {
   /** The client process's event-loop delay, p99 and max (ms). */
   clientLoopDelayMs: { p99: number; max: number };
   udpRcvbufErrors: { server: number; client: number };
+  /**
+   * The server namespace's TCP counters over the storm (the HTTP bodies flow from it): segments
+   * sent again, retransmission timeouts (each one a stall of at least 200 ms for its connection,
+   * doubling when repeated), and connections the listener dropped (accept queue full); and how
+   * often TCP entered memory pressure (net.ipv4.tcp_mem) in either namespace. Absent in reports
+   * written before they were counted.
+   */
+  tcp?: { retransSegs: number; timeouts: number; listenDrops: number; memoryPressures: number };
   notes: string[];
 }
 
@@ -193,11 +201,11 @@ export function renderMarkdown(all: StormSummary[]): string {
   out.push('');
   out.push('Every round (load average 1/5/15 min at the start and the end of each storm):');
   out.push('');
-  out.push('| nodes | run | round | server (position) | last node | booted / refused / failed | retransmits DHCP / TFTP / iPXE DHCP, duplicate DATA | server CPU s | peak RSS (sum of VmHWM) MiB | UDP buffer drops server / client | client CPU s, loop delay p99 / max | load start | load end |');
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.push('| nodes | run | round | server (position) | last node | booted / refused / failed | retransmits DHCP / TFTP / iPXE DHCP, duplicate DATA | server CPU s | peak RSS (sum of VmHWM) MiB | UDP buffer drops server / client | server TCP retransmitted segments / timeouts / listen drops, TCP memory pressure | client CPU s, loop delay p99 / max | load start | load end |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of all) {
     const r = s.retransmits;
-    out.push(`| ${s.nodes} | ${s.run} | ${s.round} | ${SERVER_LABEL[s.server]} (${s.position}) | ${sec(s.lastNodeMs)} s | ${s.booted} / ${s.refused} / ${s.failed} | ${r.dhcp} / ${r.tftp} / ${r.ipxeDhcp}, ${r.tftpDuplicateData} | ${cpuSplit(s)} | ${s.serverPeakRssMiB.toFixed(0)} (${s.serverHwmMiB.toFixed(0)}) | ${s.udpRcvbufErrors.server} / ${s.udpRcvbufErrors.client} | ${s.clientCpuSec.toFixed(1)}, ${s.clientLoopDelayMs.p99.toFixed(0)} / ${s.clientLoopDelayMs.max.toFixed(0)} ms | ${loads(s.loadStart)} | ${loads(s.loadEnd)} |`);
+    out.push(`| ${s.nodes} | ${s.run} | ${s.round} | ${SERVER_LABEL[s.server]} (${s.position}) | ${sec(s.lastNodeMs)} s | ${s.booted} / ${s.refused} / ${s.failed} | ${r.dhcp} / ${r.tftp} / ${r.ipxeDhcp}, ${r.tftpDuplicateData} | ${cpuSplit(s)} | ${s.serverPeakRssMiB.toFixed(0)} (${s.serverHwmMiB.toFixed(0)}) | ${s.udpRcvbufErrors.server} / ${s.udpRcvbufErrors.client} | ${s.tcp ? `${s.tcp.retransSegs} / ${s.tcp.timeouts} / ${s.tcp.listenDrops}, ${s.tcp.memoryPressures}` : 'n/a'} | ${s.clientCpuSec.toFixed(1)}, ${s.clientLoopDelayMs.p99.toFixed(0)} / ${s.clientLoopDelayMs.max.toFixed(0)} ms | ${loads(s.loadStart)} | ${loads(s.loadEnd)} |`);
   }
   const reasons = all.filter((s) => s.failureReasons.length);
   if (reasons.length) {

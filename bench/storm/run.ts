@@ -31,7 +31,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, type Ns } from '../../test/helpers/netns.js';
 import { have } from '../../test/helpers/proc.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { CIDR, IMAGE, KNOWN_RANGE, LOADER_NAME, POOL, POOL_RANGE, PREFIX, SERVER, VERSION, stormFleet, type StormNode } from './fleet.js';
 import { STAGES, type ClientReport, type Plan } from './nodes.js';
 import { processTree, RssSampler, treeCpu } from './procstat.js';
@@ -90,12 +90,23 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`storm: ${s}\n`);
 
-async function udpRcvbufErrors(ns: Ns): Promise<number> {
-  const { stdout } = await ns.run(['cat', '/proc/net/snmp']);
-  const udp = stdout.split('\n').filter((l) => l.startsWith('Udp: '));
-  const names = udp[0]!.split(/\s+/);
-  return Number(udp[1]!.split(/\s+/)[names.indexOf('RcvbufErrors')]);
+/** The namespace's counters from /proc/net/snmp and /proc/net/netstat ("Udp:RcvbufErrors", ...). */
+async function netCounters(ns: Ns): Promise<Map<string, number>> {
+  const { stdout } = await ns.run(['cat', '/proc/net/snmp', '/proc/net/netstat']);
+  const lines = stdout.split('\n');
+  const out = new Map<string, number>();
+  // Each group is a line of names then a line of values, both starting with "Group:".
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const names = lines[i]!.split(/\s+/);
+    const values = lines[i + 1]!.split(/\s+/);
+    if (names[0] !== values[0] || !names[0]!.endsWith(':') || !/^-?\d/.test(values[1] ?? '')) continue;
+    const group = names[0]!.slice(0, -1);
+    names.slice(1).forEach((name, k) => out.set(`${group}:${name}`, Number(values[k + 1])));
+    i++;
+  }
+  return out;
 }
+const counter = (c: Map<string, number>, name: string) => c.get(name) ?? 0;
 
 async function settle(threshold: number | null, maxS: number): Promise<string | null> {
   if (threshold === null) return null;
@@ -108,15 +119,20 @@ async function settle(threshold: number | null, maxS: number): Promise<string | 
 }
 
 /** Runs the client process in the client namespace; resolves with its report. */
+/** The client process while a storm runs (killed, by its PID, if the bench is interrupted). */
+let clientChild: ChildProcess | null = null;
+
 async function runClient(cli: Ns, planFile: string, outFile: string, logFile: string, timeoutS: number): Promise<ClientReport> {
   const [cmd, argv] = cli.wrap([process.execPath, CLIENT, planFile, outFile]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  clientChild = child;
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const kill = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
   const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   clearTimeout(kill);
+  clientChild = null;
   writeFileSync(logFile, out);
   if (code !== 0) throw new Error(`client exited ${code}:\n${out.slice(-4000)}`);
   return JSON.parse(readFileSync(outFile, 'utf8')) as ClientReport;
@@ -131,6 +147,22 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'netroot-storm-'));
   const lab = await Lab.create('storm');
   let current: Running | null = null;
+  // Interrupted (Ctrl-C, kill): stop the server and delete the namespaces before going.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping the server and removing the namespaces`);
+    void (async () => {
+      clientChild?.kill('SIGKILL');
+      await current?.stop().catch(() => undefined);
+      await lab.destroy().catch(() => undefined);
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    })();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const summaries: StormSummary[] = [];
   const configs = new Map<string, string>();
   try {
@@ -190,7 +222,7 @@ async function main() {
             const roots = current.pids;
             current.mark();
             const cpu0 = treeCpu(processTree(roots));
-            const drops0 = [await udpRcvbufErrors(srv), await udpRcvbufErrors(cli)];
+            const net0 = [await netCounters(srv), await netCounters(cli)];
             const sampler = new RssSampler(roots);
             const loadStart = loadavg();
             sampler.start();
@@ -203,7 +235,8 @@ async function main() {
             }
             const loadEnd = loadavg();
             const cpu1 = treeCpu(processTree(roots));
-            const drops1 = [await udpRcvbufErrors(srv), await udpRcvbufErrors(cli)];
+            const net1 = [await netCounters(srv), await netCounters(cli)];
+            const delta = (side: 0 | 1, name: string) => counter(net1[side]!, name) - counter(net0[side]!, name);
             const problems = current.problems();
             await current.stop();
             current = null;
@@ -231,7 +264,8 @@ async function main() {
               clientCpuSec: report.cpuSec,
               clientMaxRssMiB: report.maxRssKiB / 1024,
               clientLoopDelayMs: { p99: report.loopDelayMs.p99, max: report.loopDelayMs.max },
-              udpRcvbufErrors: { server: drops1[0]! - drops0[0]!, client: drops1[1]! - drops0[1]! },
+              udpRcvbufErrors: { server: delta(0, 'Udp:RcvbufErrors'), client: delta(1, 'Udp:RcvbufErrors') },
+              tcp: { retransSegs: delta(0, 'Tcp:RetransSegs'), timeouts: delta(0, 'TcpExt:TCPTimeouts'), listenDrops: delta(0, 'TcpExt:ListenDrops'), memoryPressures: delta(0, 'TcpExt:TCPMemoryPressures') + delta(1, 'TcpExt:TCPMemoryPressures') },
               notes: [
                 ...(settleNote ? [settleNote] : []),
                 ...(report.dhcpStray ? [`${report.dhcpStray} DHCP replies matched no exchange in progress`] : []),
