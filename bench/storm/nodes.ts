@@ -15,9 +15,8 @@
  */
 import { ipToInt } from '../../pxe/net/ipv4.js';
 import { DhcpClients, type Lease } from './dhcp-client.js';
-import { TftpClients } from './tftp-client.js';
 import { httpGet } from './http-client.js';
-import { HttpPool } from './http-pool.js';
+import { DownloadPool } from './pool.js';
 import type { StormNode } from './fleet.js';
 
 export const STAGES = ['dhcp', 'tftp', 'ipxe-dhcp', 'script', 'kernel', 'initrd'] as const;
@@ -46,8 +45,8 @@ export interface Plan {
    * script always by SHA-256.
    */
   verify: 'sha256' | 'bytes';
-  /** Worker threads of the client that download kernels and initramfs (DHCP, TFTP and scripts stay on the main thread). */
-  httpWorkers: number;
+  /** Worker threads of the client that download loaders (TFTP), kernels and initramfs (DHCP and scripts stay on the main thread). */
+  workers: number;
 }
 
 export interface NodeResult {
@@ -102,9 +101,8 @@ export interface StormResult {
 
 export async function storm(plan: Plan, now: () => number = () => performance.now()): Promise<StormResult> {
   const dhcp = await DhcpClients.open(plan.ifname);
-  const tftp = new TftpClients();
   const pool = plan.pool ? [ipToInt(plan.pool.start), ipToInt(plan.pool.end)] as const : null;
-  const http = new HttpPool(plan.httpWorkers, {
+  const downloads = new DownloadPool(plan.workers, {
     expect: plan.verify === 'bytes'
       ? { kernel: { path: plan.kernel.path, sha256: plan.kernel.sha256 }, initrd: { path: plan.initrd.path, sha256: plan.initrd.sha256 } }
       : null,
@@ -138,7 +136,7 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
       checkLease(lease, true);
       check(lease.file === plan.loader.name, `boot file ${JSON.stringify(lease.file)}, expected ${plan.loader.name}`);
       const tftpServer = lease.siaddr !== '0.0.0.0' ? lease.siaddr : lease.serverId;
-      const got = await step('tftp', () => tftp.get({ server: tftpServer, localAddress: r.ip!, file: lease.file, ...plan.tftp }));
+      const got = await step('tftp', () => downloads.tftp({ server: tftpServer, localAddress: r.ip!, file: lease.file, ...plan.tftp }));
       r.retransmits.tftp = got.retransmits;
       r.tftpDuplicates = got.duplicates;
       check(got.blksize === plan.tftp.blksize, `blksize ${got.blksize}`);
@@ -162,7 +160,7 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
       }
       check(urls !== null, `script of a registered node has no kernel line: ${JSON.stringify(text.slice(0, 200))}`);
       for (const [s, u, spec] of [['kernel', urls!.kernel, plan.kernel], ['initrd', urls!.initrd, plan.initrd]] as const) {
-        const f = await step(s, () => http.get(s, { url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs }));
+        const f = await step(s, () => downloads.http(s, { url: u, localAddress: r.ip!, idleMs: plan.httpIdleMs }));
         check(f.status === 200, `HTTP ${f.status}`);
         check(f.bytes === spec.size && f.contentLength === spec.size, `${f.bytes} bytes (Content-Length ${f.contentLength}), file has ${spec.size}`);
         check(f.sha256 === spec.sha256, f.sha256 === 'mismatch' ? 'bytes differ from the file' : `sha256 ${f.sha256.slice(0, 12)}: not the file`);
@@ -192,7 +190,7 @@ export async function storm(plan: Plan, now: () => number = () => performance.no
     return { nodes: results, dhcpStray: dhcp.stray, dhcpUndecodable: dhcp.undecodable };
   } finally {
     await dhcp.close();
-    await http.close();
+    await downloads.close();
   }
 }
 

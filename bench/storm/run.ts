@@ -202,7 +202,7 @@ async function main() {
           tftp: { blksize: 1468, timeoutMs: 4000, retries: 6 },
           httpIdleMs: 60_000,
           verify: o.verify,
-          httpWorkers: 2,
+          workers: 2,
         };
         const planFile = join(tmp, `plan-${n}-${run}.json`);
         writeFileSync(planFile, JSON.stringify(plan));

@@ -1,11 +1,12 @@
-/** A worker thread of HttpPool (http-pool.ts): downloads it is given, checked as it is told. */
+/** A worker thread of DownloadPool (pool.ts): the downloads it is given, checked as it is told. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { httpGet } from './http-client.js';
-import type { BigFile, HttpPoolFiles, PoolReply, PoolRequest } from './http-pool.js';
+import { httpGet, type HttpResult } from './http-client.js';
+import { TftpClients, type TftpResult } from './tftp-client.js';
+import type { BigFile, PoolFiles, PoolReply, PoolRequest } from './pool.js';
 
-const files = workerData as HttpPoolFiles;
+const files = workerData as PoolFiles;
 const expect = new Map<BigFile, { bytes: Buffer; sha256: string }>();
 if (files.expect) {
   for (const k of ['kernel', 'initrd'] as const) {
@@ -15,10 +16,16 @@ if (files.expect) {
     expect.set(k, { bytes, sha256: files.expect[k].sha256 });
   }
 }
+const tftp = new TftpClients();
 
 parentPort!.on('message', (m: PoolRequest) => {
-  const e = expect.get(m.file);
-  httpGet({ ...m.opts, ...(e ? { expect: e } : {}) }).then(
+  let work: Promise<HttpResult | TftpResult>;
+  if (m.kind === 'tftp') work = tftp.get(m.opts);
+  else {
+    const e = expect.get(m.file);
+    work = httpGet({ ...m.opts, ...(e ? { expect: e } : {}) });
+  }
+  work.then(
     (result) => parentPort!.postMessage({ id: m.id, result } satisfies PoolReply),
     (err: unknown) => parentPort!.postMessage({ id: m.id, error: (err as Error).message } satisfies PoolReply),
   );
