@@ -6,12 +6,11 @@
  * "HTTP boot bodies").
  *
  *   npm run build && node dist/bench/http/bodies.js [--rounds 3] [--clients 100] [--mb 60]
- *       [--ways nginx,native,sendfile,stream,memory] [--out /dev/shm|/dev/null]
+ *       [--ways nginx,native,stream,memory] [--out /dev/shm|/dev/null]
  *
  * Root; Debian packages nginx-light (or nginx) and curl. Servers in one network namespace, curl
  * in another, over a veth pair. Ways:
- *   native    netroot's boot handler, bodies by the native sender (send() from a shared mapping)
- *   sendfile  the same sender, by sendfile(2) (what it does for a file it cannot map)
+ *   native    netroot's boot handler, bodies by the native sender (sendfile(2) from its threads)
  *   stream    netroot's boot handler, the body streamed through Node (no addon)
  *   memory    the file held in one Buffer, res.end(buffer) (a cache of boot files in memory)
  *   nginx     nginx, sendfile on, tcp_nopush on, one worker per core
@@ -32,7 +31,7 @@ import { spawn } from 'node:child_process';
 const MAC = '52:54:00:12:34:56';
 const PATH = `/boot/${MAC}/1/initrd.img`;
 const PORT0 = 8100;
-const WAYS = ['nginx', 'native', 'sendfile', 'stream', 'memory'] as const;
+const WAYS = ['nginx', 'native', 'stream', 'memory'] as const;
 type Way = (typeof WAYS)[number];
 
 function option(name: string, fallback: string): string {
@@ -52,12 +51,6 @@ async function serve(way: Way, dir: string, addr: string, port: number) {
     };
   } else {
     const { createBootHandler } = await import('../../pxe/http/boot-handler.js');
-    const { fileSender } = await import('../../pxe/native/filesend.js');
-    if (way === 'sendfile') {
-      const sender = fileSender()!;
-      const send = sender.send.bind(sender);
-      sender.send = (s, f, o, l) => send(s, f, o, l, true);
-    }
     const image = { name: 'bench', version: '1', kernelPath: file, initrdPath: file, rootPath: '/srv/root', kernelArgs: '' };
     const node = { mac: MAC, fqdn: 'bench.lab', ipv4: '10.52.0.10', bootMode: 'ipxe' as const, enabled: true, kernelArgs: '', image: 'bench' };
     handler = createBootHandler({

@@ -8,16 +8,14 @@
  * O_NOFOLLOW, and the opened descriptor itself is checked (its path, its type); the body comes
  * from that descriptor only, so a link swapped in between the check and the open is never followed.
  *
- * The body, chosen by measurement (bench/http/bodies.ts; bench/README.md, "HTTP boot bodies"):
- * Node writes the headers, then the native sender (pxe/native/filesend.c) sends the bytes from
- * its own threads, by send() from one shared read-only mapping of the file. Streaming through
- * Node reached 0.5-0.6x nginx for 100 parallel 60 MB downloads at 0.6-0.7 CPU s/GiB; the
- * native sender uses about nginx's CPU per GiB (0.2-0.25 s), and its clients a little less than
- * nginx's, which on 2 cores shared with the clients is what decides the pace (figures on a quiet
- * machine: bench/README.md). sendfile(2) from the same threads cost as much as nginx (it is what
- * nginx does); a 60 MB Buffer per file answered with res.end() cost a little less CPU but holds
- * every served version in private memory, and was not faster in the same runs. Which way a body
- * went is in SentFile.body. Without the addon (not built) the body is streamed, 1 MiB at a time.
+ * The body, chosen by measurement (bench/README.md, "HTTP boot bodies"): Node writes the headers,
+ * then the native sender (pxe/native/filesend.c) sends the bytes from its own threads with
+ * sendfile(2), as nginx does. Streaming through Node reached 0.5-0.6x nginx for 100 parallel
+ * 60 MB downloads at 0.6-0.7 CPU s/GiB. Sending by send() from a shared mapping of the file (an
+ * earlier version) was as fast with 100 clients, but slower and dearer in a 500-node storm, and
+ * twice fell into a storm of TCP retransmissions there that left nodes 38-102 s late. Which way
+ * a body went is in SentFile.body. Without the addon (not built) the body is streamed, 1 MiB at
+ * a time.
  * Either way, a file that turns out shorter than its Content-Length closes the connection, as
  * only that tells the client.
  */
@@ -163,7 +161,7 @@ async function nativeBody(res: ServerResponse, fh: FileHandle, sender: FileSende
     return;
   }
   out.complete = false;
-  if (end.error === 'EIO' || end.error === 'EFAULT') log?.warn({ sent: end.sent, length }, 'http boot: file shorter than when its headers were sent (changed in place while served); connection closed');
+  if (end.error === 'EIO') log?.warn({ sent: end.sent, length }, 'http boot: file shorter than when its headers were sent (changed in place while served); connection closed');
   res.destroy();
 }
 

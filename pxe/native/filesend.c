@@ -4,28 +4,23 @@
  * Why: a Node stream reads every byte into a Buffer and writes it out again, waking JavaScript for
  * every chunk: 0.5x nginx for 100 parallel 60 MB initramfs downloads.
  *
- * How, chosen by measurement (bench/http/bodies.ts; bench/README.md, "HTTP boot bodies"): each
- * file is mapped once, read-only and shared (MAP_SHARED: the page cache itself, no private copy),
- * and sender threads send() from that mapping to the sockets. That copies the bytes once into the
- * socket buffer, yet measured no dearer than sendfile(2) for the server and cheaper for the
- * clients (by 3-25 %, veth and loopback). Likely why: with sendfile every packet of 100 transfers
- * of one initramfs holds references to the same page-cache pages, whose counters then bounce
- * between the cores, and the receivers copy out of sixteen 4 KiB fragments per packet instead of
- * two 32 KiB ones. sendfile(2) remains for a file that cannot be mapped. One sender thread per
- * core (the caller's choice): a sender also does the kernel's TCP work for what it sends.
+ * How, chosen by measurement (bench/README.md, "HTTP boot bodies"): sender threads move the bytes
+ * with sendfile(2), from the page cache to the socket without a copy, as nginx does. An earlier
+ * version sent by send() from a shared read-only mapping of the file. In the 500-node boot storm
+ * sendfile(2) finished 4-9 % sooner with 12-17 % less CPU and no 60 MB mapping per file, and with
+ * a slower client the mapping way twice fell into a storm of TCP retransmissions (up to 631,000
+ * segments resent, nodes 38-102 s late) where sendfile(2) never did. One sender thread per core
+ * (the caller's choice): a sender also does the kernel's TCP work for what it sends.
  *
  *   init(onDone, threads, chunkBytes)      start `threads` sender threads (each its own epoll);
  *                                          onDone(id, errno, bytesSent) is called on the JS thread
  *                                          when a transfer ends (errno 0 = all bytes sent).
- *   start(sockFd, fileFd, offset, length[, useSendfile])
- *                                       -> id. Sends length bytes of fileFd from offset to the
- *                                          connected socket sockFd (useSendfile true: by sendfile(2)
- *                                          without mapping). Both fds are dup'ed: the caller may
- *                                          close its own at once, and the socket cannot be closed
- *                                          (and its number reused) under a sender thread.
+ *   start(sockFd, fileFd, offset, length) -> id. Sends length bytes of fileFd from offset to the
+ *                                          connected socket sockFd. Both fds are dup'ed: the caller
+ *                                          may close its own at once, and the socket cannot be
+ *                                          closed (and its number reused) under a sender thread.
  *   cancel(id)                             ends a transfer early (the client went away); onDone
  *                                          still comes, with ECANCELED, unless it already ended.
- *   mapped() -> n                          files mapped now (a mapping lives while a transfer uses it).
  *
  * The socket stays non-blocking (it is libuv's; O_NONBLOCK is shared with the dup): a sender sends
  * at most chunkBytes per wake-up and otherwise waits for EPOLLOUT in its own epoll set
@@ -33,15 +28,13 @@
  * caller must write nothing to the socket while a transfer runs (the HTTP headers go before,
  * through Node) and reads as it likes: the sender never reads.
  *
- * A file cut short while served ends the transfer with EIO (or EFAULT: the kernel's copy from a
- * mapping past the new end fails; only user-mode access would raise SIGBUS, and this code never
- * touches the mapped bytes itself): the caller must then close the connection, as Content-Length
- * promised more. A file replaced by rename is no concern: the mapping and the fd keep the old one.
+ * A file cut short while served ends the transfer with EIO (sendfile(2) returns 0 before the end):
+ * the caller must then close the connection, as Content-Length promised more. A file replaced by
+ * rename is no concern: the descriptor keeps the old one.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -50,28 +43,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_THREADS 16
-
-/* One mapping per file version, shared by every transfer of it; unmapped after the last one. */
-typedef struct mapping {
-  struct mapping *next;
-  dev_t dev;
-  ino_t ino;
-  off_t size;
-  struct timespec mtime;
-  char *addr;
-  int refs;
-} mapping;
-
-static pthread_mutex_t maps_mu = PTHREAD_MUTEX_INITIALIZER;
-static mapping *maps;
-static int maps_count;
 
 typedef struct transfer {
   struct transfer *prev, *next; /* in its sender's list, touched by that thread only */
@@ -79,8 +55,6 @@ typedef struct transfer {
   int sock, file;
   off_t off, end;
   double sent;
-  mapping *map; /* NULL: sendfile(2) from file */
-  int use_sendfile;
 } transfer;
 
 enum { CMD_ADD, CMD_CANCEL, CMD_STOP };
@@ -122,54 +96,6 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   return NULL;
 }
 
-/* The shared mapping of fd's file as it is now, or NULL (cannot be mapped: sendfile then). */
-static mapping *map_get(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) return NULL;
-  pthread_mutex_lock(&maps_mu);
-  for (mapping *m = maps; m; m = m->next) {
-    if (m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size && m->mtime.tv_sec == st.st_mtim.tv_sec &&
-        m->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-      m->refs++;
-      pthread_mutex_unlock(&maps_mu);
-      return m;
-    }
-  }
-  mapping *m = calloc(1, sizeof *m);
-  void *addr = m ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
-  if (addr == MAP_FAILED) {
-    pthread_mutex_unlock(&maps_mu);
-    free(m);
-    return NULL;
-  }
-  /* A file not in the page cache yet (first boot after a publish) is read ahead as a whole. */
-  madvise(addr, (size_t)st.st_size, MADV_WILLNEED);
-  m->dev = st.st_dev;
-  m->ino = st.st_ino;
-  m->size = st.st_size;
-  m->mtime = st.st_mtim;
-  m->addr = addr;
-  m->refs = 1;
-  m->next = maps;
-  maps = m;
-  maps_count++;
-  pthread_mutex_unlock(&maps_mu);
-  return m;
-}
-
-static void map_put(mapping *m) {
-  pthread_mutex_lock(&maps_mu);
-  if (--m->refs == 0) {
-    mapping **pp = &maps;
-    while (*pp != m) pp = &(*pp)->next;
-    *pp = m->next;
-    maps_count--;
-    munmap(m->addr, (size_t)m->size);
-    free(m);
-  }
-  pthread_mutex_unlock(&maps_mu);
-}
-
 static void post(sender *s, command *c) {
   pthread_mutex_lock(&s->mu);
   if (s->tail) s->tail->next = c;
@@ -183,7 +109,6 @@ static void post(sender *s, command *c) {
 static void free_transfer(transfer *t) {
   close(t->sock);
   close(t->file);
-  if (t->map) map_put(t->map);
   free(t);
 }
 
@@ -208,19 +133,7 @@ static void send_some(sender *s, transfer *t) {
   while (t->off < t->end && budget > 0) {
     size_t want = (size_t)(t->end - t->off);
     if (want > budget) want = budget;
-    ssize_t n;
-    if (t->map) {
-      /* The file was shorter when mapped than when its headers were written. */
-      if (t->off >= t->map->size) {
-        finish(s, t, EIO);
-        return;
-      }
-      if (want > (size_t)(t->map->size - t->off)) want = (size_t)(t->map->size - t->off);
-      n = send(t->sock, t->map->addr + t->off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) t->off += n;
-    } else {
-      n = sendfile(t->sock, t->file, &t->off, want);
-    }
+    ssize_t n = sendfile(t->sock, t->file, &t->off, want);
     if (n > 0) {
       t->sent += (double)n;
       budget -= (size_t)n;
@@ -228,7 +141,7 @@ static void send_some(sender *s, transfer *t) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return; /* socket buffer full: EPOLLOUT brings us back */
-    finish(s, t, n == 0 ? EIO : errno); /* sendfile 0: the file is shorter than it was */
+    finish(s, t, n == 0 ? EIO : errno); /* 0: the file is shorter than it was */
     return;
   }
   if (t->off >= t->end) finish(s, t, 0);
@@ -247,7 +160,6 @@ static int take_commands(sender *s) {
     command *next = c->next;
     if (c->kind == CMD_ADD) {
       transfer *t = c->t;
-      if (!t->use_sendfile) t->map = map_get(t->file); /* here, not on the JS thread: mmap and readahead take time */
       t->prev = NULL;
       t->next = s->list;
       if (s->list) s->list->prev = t;
@@ -408,8 +320,8 @@ static int get_number(napi_env env, napi_value v, double *out, double max, const
 }
 
 static napi_value start(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   pump *p = pump_of(env);
   if (!p) {
@@ -441,9 +353,6 @@ static napi_value start(napi_env env, napi_callback_info info) {
     free(c);
     return throw_errno(env, "start: dup(fileFd)", e);
   }
-  bool use_sendfile = false;
-  if (argc >= 5) napi_get_value_bool(env, argv[4], &use_sendfile);
-  t->use_sendfile = use_sendfile;
   t->id = ++p->next_id;
   if (t->id == 0) t->id = ++p->next_id;
   t->off = (off_t)off;
@@ -472,22 +381,11 @@ static napi_value cancel(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value mapped(napi_env env, napi_callback_info info) {
-  (void)info;
-  pthread_mutex_lock(&maps_mu);
-  int n = maps_count;
-  pthread_mutex_unlock(&maps_mu);
-  napi_value out;
-  napi_create_int32(env, n, &out);
-  return out;
-}
-
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "init", NULL, init, NULL, NULL, NULL, napi_enumerable, NULL },
     { "start", NULL, start, NULL, NULL, NULL, napi_enumerable, NULL },
     { "cancel", NULL, cancel, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "mapped", NULL, mapped, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,7 +1,7 @@
 /**
  * File bodies sent by native sender threads: the netroot_filesend addon (filesend.c) behind a
- * promise. The senders send from one shared read-only mapping per file (sendfile(2) when a file
- * cannot be mapped) while JavaScript does other work; one completion comes back per transfer.
+ * promise. The senders move the bytes with sendfile(2) while JavaScript does other work; one
+ * completion comes back per transfer.
  *
  * The addon is optional: fileSender() returns null when it is not built (or cannot load), and the
  * caller streams the file instead (slower, same bytes).
@@ -14,9 +14,8 @@ import { availableParallelism, constants } from 'node:os';
 
 interface Addon {
   init(onDone: (id: number, errno: number, sent: number) => void, threads: number, chunkBytes: number): void;
-  start(sockFd: number, fileFd: number, offset: number, length: number, useSendfile?: boolean): number;
+  start(sockFd: number, fileFd: number, offset: number, length: number): number;
   cancel(id: number): void;
-  mapped(): number;
 }
 
 export interface Transfer {
@@ -30,7 +29,7 @@ export interface TransferEnd {
   sent: number;
   /**
    * null: every byte was handed to the socket. Else why not: EPIPE or ECONNRESET (the client went
-   * away), ECANCELED (cancel()), EIO or EFAULT (the file is shorter than when the transfer began).
+   * away), ECANCELED (cancel()), EIO (the file is shorter than when the transfer began).
    */
   error: string | null;
 }
@@ -39,13 +38,11 @@ export interface FileSender {
   /**
    * Sends length bytes of fileFd from offset to sockFd, a connected non-blocking socket nothing
    * else writes to until done resolves. Both fds are duplicated at once: the caller may close
-   * its own right after. useSendfile: by sendfile(2), as for a file that cannot be mapped.
+   * its own right after.
    */
-  send(sockFd: number, fileFd: number, offset: number, length: number, useSendfile?: boolean): Transfer;
+  send(sockFd: number, fileFd: number, offset: number, length: number): Transfer;
   /** Transfers started and not yet ended (each holds two descriptors). */
   inFlight(): number;
-  /** Files mapped now (a mapping lives while a transfer of its file runs). */
-  mapped(): number;
 }
 
 const ADDON = 'build/Release/netroot_filesend.node';
@@ -96,10 +93,10 @@ export function openFileSender(candidates: string[], threads: number): FileSende
     return `netroot_filesend addon did not load from ${found}: ${(e as Error).message}`;
   }
   return {
-    send(sockFd, fileFd, offset, length, useSendfile = false) {
+    send(sockFd, fileFd, offset, length) {
       let id: number;
       try {
-        id = addon.start(sockFd, fileFd, offset, length, useSendfile);
+        id = addon.start(sockFd, fileFd, offset, length);
       } catch (e) {
         return { done: Promise.reject(e as Error), cancel() {} };
       }
@@ -107,7 +104,6 @@ export function openFileSender(candidates: string[], threads: number): FileSende
       return { done, cancel: () => waiting.has(id) && addon.cancel(id) };
     },
     inFlight: () => waiting.size,
-    mapped: () => addon.mapped(),
   };
 }
 
