@@ -23,6 +23,7 @@ import { runTransfer, type JobSource, type TransferJob } from './engine.js';
 import { TransferPool } from './pool.js';
 import { NativeEngine, type NativeSource } from './native-engine.js';
 import { giveUpMs } from './rto.js';
+import { sockopt } from '../native/index.js';
 import type { TransferOutcome, TransferResult } from './transfer.js';
 
 export interface TftpServerOptions {
@@ -37,6 +38,13 @@ export interface TftpServerOptions {
   maxTransfers?: number;
   /** Concurrent transfers per client address. Default 4. */
   maxPerClient?: number;
+  /**
+   * Receive buffer of the request socket (port 69), bytes; 0 keeps the kernel's default (about
+   * 208 KiB, some 270 requests). A rack powering on sends hundreds of RRQs within a few ms; those
+   * that do not fit are dropped and the firmware asks again only after 4 s. Default 0 here; the
+   * service's config gives 2 MiB.
+   */
+  recvBufferBytes?: number;
   /** Largest blksize agreed to. Default 65464 (RFC 2348 maximum). */
   maxBlksize?: number;
   /** Largest windowsize agreed to. Default 64. */
@@ -141,6 +149,19 @@ export class TftpServer {
       });
     });
     s.on('error', (e) => this.opts.logger?.error({ err: e }, 'tftp: socket error'));
+    const want = this.opts.recvBufferBytes ?? 0;
+    if (want > 0) {
+      const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+      let got: number;
+      try {
+        if (typeof fd !== 'number' || fd < 0) throw new Error('no descriptor for the request socket');
+        got = sockopt().setRecvBuffer(fd, want); // the kernel reports twice the request (bookkeeping)
+      } catch (e) {
+        s.close();
+        throw new Error(`tftp: cannot set the receive buffer (tftp.recvBufferBytes): ${(e as Error).message}`);
+      }
+      if (got < want) this.opts.logger?.warn({ wanted: want, got }, 'tftp: receive buffer smaller than configured (no CAP_NET_ADMIN; raise net.core.rmem_max)');
+    }
     s.on('message', (msg, rinfo) => {
       try {
         this.onRequest(msg, rinfo);

@@ -13,6 +13,9 @@ test('embedded defaults work with no file at all', () => {
   assert.equal(config.http.listen, '127.0.0.1');
   assert.equal(config.http.port, 8080);
   assert.equal(config.dataDir, '/srv/x/var');
+  // A boot storm's burst of requests fits in the sockets' receive buffers.
+  assert.equal(config.tftp.recvBufferBytes, 2 * 1024 * 1024);
+  assert.equal(config.dhcp.recvBufferBytes, 2 * 1024 * 1024);
 });
 
 test('root defaults to /var/lib/netroot', () => {
@@ -45,6 +48,7 @@ test('errors name the field', () => {
   bad({ http: { prot: 1 } }, /http\.prot: unknown setting/);
   bad({ nosuch: 1 }, /nosuch: unknown setting/);
   bad({ log: { level: 'loud' } }, /log\.level/);
+  bad({ tftp: { recvBufferBytes: 1000 } }, /tftp\.recvBufferBytes/);
   writeFileSync(f, '{ not json');
   assert.throws(() => loadConfig({ path: f }), /not valid JSON/);
   assert.throws(() => loadConfig({ path: noFile }), /cannot read/);

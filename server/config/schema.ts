@@ -127,6 +127,11 @@ export const configSchema = z.strictObject({
     root: z.string().optional(),
     maxTransfers: z.number().int().min(1).default(500),
     maxPerClient: z.number().int().min(1).default(4),
+    /**
+     * Receive buffer of the request socket (port 69), bytes, forced past net.core.rmem_max; 0 = the
+     * kernel default (~208 KiB, some 270 requests: a rack powering on sends more at once).
+     */
+    recvBufferBytes: z.union([z.literal(0), z.number().int().min(65_536).max(256 * 1024 * 1024)]).default(2 * 1024 * 1024),
     maxBlksize: z.number().int().min(512).max(65464).default(65464),
     maxWindowsize: z.number().int().min(1).max(65535).default(64),
     timeoutMs: z.number().int().min(100).default(1000),

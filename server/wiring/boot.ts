@@ -264,6 +264,7 @@ export function createBoot(
         onTransfer,
         maxTransfers: t.maxTransfers,
         maxPerClient: t.maxPerClient,
+        recvBufferBytes: t.recvBufferBytes,
         maxBlksize: t.maxBlksize,
         maxWindowsize: t.maxWindowsize,
         timeoutMs: t.timeoutMs,
