@@ -118,10 +118,10 @@ async function settle(threshold: number | null, maxS: number): Promise<string | 
   return null;
 }
 
-/** Runs the client process in the client namespace; resolves with its report. */
 /** The client process while a storm runs (killed, by its PID, if the bench is interrupted). */
 let clientChild: ChildProcess | null = null;
 
+/** Runs the client process in the client namespace; resolves with its report. */
 async function runClient(cli: Ns, planFile: string, outFile: string, logFile: string, timeoutS: number): Promise<ClientReport> {
   const [cmd, argv] = cli.wrap([process.execPath, CLIENT, planFile, outFile]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -21,11 +21,11 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { openInside } from '../fs/open-inside.js';
 import { fileSender, type FileSender } from '../native/filesend.js';
+import { handleFd } from '../native/index.js';
 import { etagOf, ifRangeAllows, noneMatch, parseRange } from './range.js';
 
 export { openInside, type Opened } from '../fs/open-inside.js';
@@ -122,10 +122,9 @@ const EMPTY = Buffer.alloc(0);
 
 /** The socket's file descriptor from its libuv handle, or -1 (not a TCP socket, or gone). */
 function socketFd(res: ServerResponse): number {
-  const socket = res.socket as (Socket & { _handle?: { fd?: unknown } }) | null;
+  const socket = res.socket;
   if (!socket || socket.destroyed) return -1;
-  const fd = socket._handle?.fd;
-  return typeof fd === 'number' ? fd : -1;
+  return handleFd(socket);
 }
 
 /**

@@ -22,6 +22,16 @@ export interface SockOpt {
 
 const ADDON = 'build/Release/netroot_sockopt.node';
 
+/**
+ * The file descriptor behind a Node socket (net.Socket or dgram.Socket), from its libuv handle,
+ * or -1 when it has none (closed, or not an fd-backed handle). Node has no public API for it;
+ * this is the one place that reads the internal field.
+ */
+export function handleFd(socket: unknown): number {
+  const fd = (socket as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
 let cached: SockOpt | null = null;
 
 /** Loads the addon; throws naming the path and the build command when it has not been built. */

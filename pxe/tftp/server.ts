@@ -23,7 +23,7 @@ import { runTransfer, type JobSource, type TransferJob } from './engine.js';
 import { TransferPool } from './pool.js';
 import { NativeEngine, type NativeSource } from './native-engine.js';
 import { giveUpMs } from './rto.js';
-import { sockopt } from '../native/index.js';
+import { handleFd, sockopt } from '../native/index.js';
 import type { TransferOutcome, TransferResult } from './transfer.js';
 
 export interface TftpServerOptions {
@@ -151,10 +151,10 @@ export class TftpServer {
     s.on('error', (e) => this.opts.logger?.error({ err: e }, 'tftp: socket error'));
     const want = this.opts.recvBufferBytes ?? 0;
     if (want > 0) {
-      const fd = (s as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+      const fd = handleFd(s);
       let got: number;
       try {
-        if (typeof fd !== 'number' || fd < 0) throw new Error('no descriptor for the request socket');
+        if (fd < 0) throw new Error('no descriptor for the request socket');
         got = sockopt().setRecvBuffer(fd, want); // the kernel reports twice the request (bookkeeping)
       } catch (e) {
         s.close();
