@@ -182,107 +182,109 @@ export function decodeOption(code: number, data: Buffer): OptionValue {
   }
 }
 
+/** writeOption's checks: plain functions, so writing an option allocates nothing. */
+function encodeFail(code: number, what: string): never {
+  throw new DhcpEncodeError(label(code), what);
+}
+function want(code: number, ok: boolean, what: string): void {
+  if (!ok) encodeFail(code, `expected ${what}`);
+}
+function room(code: number, out: Buffer, end: number): void {
+  if (end > out.length) encodeFail(code, `does not fit: the packet would be longer than ${out.length} bytes`);
+}
+function writeByte(code: number, out: Buffer, at: number, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) encodeFail(code, `not a byte: ${v}`);
+  out[at] = v;
+}
+function writeWord(code: number, out: Buffer, at: number, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) encodeFail(code, `not a 16-bit value: ${v}`);
+  out.writeUInt16BE(v, at);
+}
+function optionIp(code: number, out: Buffer, at: number, v: string): void {
+  if (typeof v !== 'string' || !ipAt(out, at, v)) encodeFail(code, `not an IPv4 address: ${JSON.stringify(v)}`);
+}
+
 /**
  * Writes one typed value's option data (without code and length) into out at off and returns its
  * length; the encoder writes every option straight into the packet this way. Errors name the
  * option; its label is only built for one.
  */
 export function writeOption(out: Buffer, off: number, code: number, value: OptionValue): number {
-  const fail = (what: string): never => {
-    throw new DhcpEncodeError(label(code), what);
-  };
-  const want = (ok: boolean, what: string) => {
-    if (!ok) fail(`expected ${what}`);
-  };
-  const room = (n: number) => {
-    if (off + n > out.length) fail(`does not fit: the packet would be longer than ${out.length} bytes`);
-  };
-  const byte = (at: number, v: number) => {
-    if (!Number.isInteger(v) || v < 0 || v > 0xff) fail(`not a byte: ${v}`);
-    out[at] = v;
-  };
-  const word = (at: number, v: number) => {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) fail(`not a 16-bit value: ${v}`);
-    out.writeUInt16BE(v, at);
-  };
-  const ip = (at: number, v: string) => {
-    if (typeof v !== 'string' || !ipAt(out, at, v)) fail(`not an IPv4 address: ${JSON.stringify(v)}`);
-  };
   const t = wireType(code);
   switch (t) {
     case 'ip':
-      want(typeof value === 'string', 'an IPv4 string');
-      room(4);
-      ip(off, value as string);
+      want(code, typeof value === 'string', 'an IPv4 string');
+      room(code, out, off + 4);
+      optionIp(code, out, off, value as string);
       return 4;
     case 'ips': {
-      want(Array.isArray(value) && value.length > 0, 'IPv4 strings');
+      want(code, Array.isArray(value) && value.length > 0, 'IPv4 strings');
       const list = value as string[];
-      room(4 * list.length);
-      for (let i = 0; i < list.length; i++) ip(off + 4 * i, list[i]!);
+      room(code, out, off + 4 * list.length);
+      for (let i = 0; i < list.length; i++) optionIp(code, out, off + 4 * i, list[i]!);
       return 4 * list.length;
     }
     case 'u8':
-      want(typeof value === 'number', 'a number');
-      room(1);
-      byte(off, value as number);
+      want(code, typeof value === 'number', 'a number');
+      room(code, out, off + 1);
+      writeByte(code, out, off, value as number);
       return 1;
     case 'u16':
-      want(typeof value === 'number', 'a number');
-      room(2);
-      word(off, value as number);
+      want(code, typeof value === 'number', 'a number');
+      room(code, out, off + 2);
+      writeWord(code, out, off, value as number);
       return 2;
     case 'u32':
     case 'i32':
-      want(typeof value === 'number' && Number.isInteger(value), 'an integer');
-      room(4);
+      want(code, typeof value === 'number' && Number.isInteger(value), 'an integer');
+      room(code, out, off + 4);
       if (t === 'u32') out.writeUInt32BE(value as number, off);
       else out.writeInt32BE(value as number, off);
       return 4;
     case 'text': {
-      want(typeof value === 'string' && value.length > 0, 'a non-empty string');
+      want(code, typeof value === 'string' && value.length > 0, 'a non-empty string');
       const v = value as string;
       // latin1: one byte per UTF-16 unit, so the length is known before writing.
-      room(v.length);
+      room(code, out, off + v.length);
       return out.write(v, off, v.length, 'latin1');
     }
     case 'u8list': {
-      want(Array.isArray(value) && value.length > 0, 'a list of bytes');
+      want(code, Array.isArray(value) && value.length > 0, 'a list of bytes');
       const list = value as number[];
-      room(list.length);
-      for (let i = 0; i < list.length; i++) byte(off + i, list[i]!);
+      room(code, out, off + list.length);
+      for (let i = 0; i < list.length; i++) writeByte(code, out, off + i, list[i]!);
       return list.length;
     }
     case 'u16list': {
-      want(Array.isArray(value) && value.length > 0, 'a list of numbers');
+      want(code, Array.isArray(value) && value.length > 0, 'a list of numbers');
       const list = value as number[];
-      room(2 * list.length);
-      for (let i = 0; i < list.length; i++) word(off + 2 * i, list[i]!);
+      room(code, out, off + 2 * list.length);
+      for (let i = 0; i < list.length; i++) writeWord(code, out, off + 2 * i, list[i]!);
       return 2 * list.length;
     }
     case 'ndi': {
       const v = value as ClientNdi;
-      room(3);
-      byte(off, v.type);
-      byte(off + 1, v.major);
-      byte(off + 2, v.minor);
+      room(code, out, off + 3);
+      writeByte(code, out, off, v.type);
+      writeByte(code, out, off + 1, v.major);
+      writeByte(code, out, off + 2, v.minor);
       return 3;
     }
     case 'uuid': {
       const v = value as ClientUuid;
       const hex = v.uuid.replace(/-/g, '');
-      want(/^[0-9a-f]{32}$/i.test(hex), 'a 16-byte UUID');
-      room(17);
-      byte(off, v.type);
+      want(code, /^[0-9a-f]{32}$/i.test(hex), 'a 16-byte UUID');
+      room(code, out, off + 17);
+      writeByte(code, out, off, v.type);
       out.write(hex, off + 1, 16, 'hex');
       return 17;
     }
     case 'encap': {
-      want(Array.isArray(value), 'sub-options');
+      want(code, Array.isArray(value), 'sub-options');
       let n = 0;
       for (const sub of value as SubOption[]) {
-        if (sub.data.length > 255) fail(`sub-option ${sub.code}: longer than 255 bytes`);
-        room(n + 2 + sub.data.length);
+        if (sub.data.length > 255) encodeFail(code, `sub-option ${sub.code}: longer than 255 bytes`);
+        room(code, out, off + n + 2 + sub.data.length);
         out[off + n] = sub.code;
         out[off + n + 1] = sub.data.length;
         sub.data.copy(out, off + n + 2);
@@ -291,9 +293,9 @@ export function writeOption(out: Buffer, off: number, code: number, value: Optio
       return n;
     }
     case 'raw': {
-      want(Buffer.isBuffer(value), 'a Buffer');
+      want(code, Buffer.isBuffer(value), 'a Buffer');
       const v = value as Buffer;
-      room(v.length);
+      room(code, out, off + v.length);
       return v.copy(out, off);
     }
   }
@@ -330,6 +332,10 @@ export class DhcpOptions {
   }
   entries(): [number, OptionValue][] {
     return [...this.map.entries()];
+  }
+  /** Each option in order, without the [code, value] pair entries() makes for every one. */
+  forEach(fn: (value: OptionValue, code: number) => void): void {
+    this.map.forEach(fn);
   }
   get size(): number {
     return this.map.size;

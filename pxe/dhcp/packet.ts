@@ -155,6 +155,8 @@ const MAX_ENCODED = 65_507;
  * encode is synchronous, so one is enough.
  */
 const work = Buffer.allocUnsafe(MAX_ENCODED);
+/** The part of `work` options may fill: the last byte is kept for END. */
+const body = work.subarray(0, MAX_ENCODED - 1);
 
 export function encode(p: DhcpPacket): Buffer {
   const b = work;
@@ -177,17 +179,16 @@ export function encode(p: DhcpPacket): Buffer {
   b.writeUInt32BE(MAGIC_COOKIE, HEADER_SIZE);
 
   // Room is kept for the END byte.
-  const body = b.subarray(0, MAX_ENCODED - 1);
   let at = HEADER_SIZE + 4;
-  for (const [code, value] of p.options.entries()) {
-    if (code === Opt.Overload) continue; // never written: encode keeps all options in the options field
+  p.options.forEach((value, code) => {
+    if (code === Opt.Overload) return; // never written: encode keeps all options in the options field
     if (at + 2 > body.length) throw new DhcpEncodeError(`option ${code}`, `does not fit in ${MAX_ENCODED} bytes`);
     const n = writeOption(body, at + 2, code, value);
     if (n <= 255) {
       b[at] = code;
       b[at + 1] = n;
       at += 2 + n;
-      continue;
+      return;
     }
     // RFC 3396: data longer than 255 bytes is split into consecutive instances of the same code.
     const data = Buffer.from(b.subarray(at + 2, at + 2 + n));
@@ -199,12 +200,14 @@ export function encode(p: DhcpPacket): Buffer {
       data.copy(b, at + 2, off, off + len);
       at += 2 + len;
     }
-  }
+  });
   b[at++] = Opt.End;
   // RFC 1542 2.1 (MIN_PACKET_SIZE): a short packet is padded with zeros.
   const size = Math.max(at, MIN_PACKET_SIZE);
   b.fill(0, at, size);
-  return Buffer.from(b.subarray(0, size));
+  const out = Buffer.allocUnsafe(size);
+  b.copy(out, 0, 0, size);
+  return out;
 }
 
 export { MessageType };
