@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { BootDirectory, BootImage, BootTarget } from '../../pxe/boot/types.js';
-import type { NodeRecord, Store } from '../store/types.js';
+import type { ImageRecord, NodeRecord, Store } from '../store/types.js';
 
 export interface DirectoryOptions {
   /** <dataDir>/images */
@@ -44,6 +44,7 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     cache.set(key, { at: t, value });
     return value;
   }
+  const builtImages = new WeakMap<ImageRecord, Map<string, BootImage>>();
   async function imageFor(node: NodeRecord, requested?: string): Promise<BootImage | null> {
     if (!node.image) return null;
     const image = await cached(`i\0${node.image}`, () => store.images.get(node.image!));
@@ -53,16 +54,26 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     if (!image || !version) return null;
     const v = await cached(`v\0${image.name}\0${version}`, () => store.versions.get(image.name, version));
     if (!v || v.state !== 'ready') return null;
-    const dir = versionDir(o.imagesDir, image.name, version);
-    const args = image.settings.kernelArgs;
-    return {
-      name: image.name,
-      version,
-      kernelPath: join(dir, 'boot', 'vmlinuz'),
-      initrdPath: join(dir, 'boot', 'initramfs.img'),
-      rootPath: join(dir, 'root'),
-      kernelArgs: [selinuxArgs(image.settings.selinux), typeof args === 'string' ? args : ''].filter(Boolean).join(' '),
-    };
+    // Built once per image record (a fresh one after cacheMs) and version: DHCP asks this for
+    // every packet of a registered node, and the paths were a third of what a reply allocated.
+    // Shared by every caller, so frozen.
+    let built = builtImages.get(image);
+    if (!built) builtImages.set(image, (built = new Map()));
+    let out = built.get(version);
+    if (!out) {
+      const dir = versionDir(o.imagesDir, image.name, version);
+      const args = image.settings.kernelArgs;
+      out = Object.freeze({
+        name: image.name,
+        version,
+        kernelPath: join(dir, 'boot', 'vmlinuz'),
+        initrdPath: join(dir, 'boot', 'initramfs.img'),
+        rootPath: join(dir, 'root'),
+        kernelArgs: [selinuxArgs(image.settings.selinux), typeof args === 'string' ? args : ''].filter(Boolean).join(' '),
+      });
+      built.set(version, out);
+    }
+    return out;
   }
   return {
     async lookup(mac: string, version?: string): Promise<BootTarget | null> {
