@@ -70,3 +70,49 @@ test('timeline events are rate-limited per MAC; security events per source, and 
     await s.close();
   }
 });
+
+test('a full batch is written at once, not after flushMs; a full batch queued meanwhile follows it', async () => {
+  const s = openSqliteStore(':memory:');
+  // A write that takes a while, as the writer thread's does under load.
+  const append = s.events.append.bind(s.events);
+  let inFlight = 0;
+  s.events.append = async (list) => {
+    inFlight++;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    inFlight--;
+    return append(list);
+  };
+  const r = new BootRecorder(s, log, { maxPerNode: 1000, maxAgeDays: 30, eventsPerMacBurst: 1000, flushMs: 3_600_000, flushBatch: 5 });
+  const written: number[] = [];
+  r.bus.on('event', (e) => written.push(e.detail.i as number));
+  const sink = (from: number, to: number) => {
+    for (let i = from; i < to; i++) r.sink({ mac: mac(1), kind: 'http.script', detail: { i } });
+  };
+  const settle = async (n: number) => {
+    const deadline = Date.now() + 5000;
+    while (written.length < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  try {
+    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    sink(0, 4);
+    await settle(1);
+    assert.deepEqual(written, [], 'under a batch: it waits for flushMs');
+    sink(4, 5);
+    // The next batch comes while the first one's write is in flight.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(inFlight, 1);
+    sink(5, 10);
+    await settle(10);
+    assert.deepEqual(written, Array.from({ length: 10 }, (_, i) => i), 'both batches, in order, without waiting an hour');
+    sink(10, 12);
+    await settle(12);
+    assert.equal(written.length, 10, 'a remainder under a batch waits for flushMs again');
+    await r.close();
+    assert.equal(written.length, 12, 'close writes it');
+    assert.equal((await s.events.listForMac(mac(1), { limit: 100 })).length, 12);
+  } finally {
+    await r.close();
+    await s.close();
+  }
+});
