@@ -18,6 +18,11 @@ export interface SockOpt {
    * net.core.rmem_max). Returns the size the kernel reports (it doubles the request for overhead).
    */
   setRecvBuffer(fd: number, bytes: number): number;
+  /**
+   * Puts the calling thread (only it) in SCHED_IDLE: it gets the CPU time no other thread wants,
+   * and a thread of normal policy that wakes preempts it at once.
+   */
+  idleThread(): void;
 }
 
 const ADDON = 'build/Release/netroot_sockopt.node';

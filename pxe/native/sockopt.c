@@ -1,5 +1,6 @@
 /*
- * netroot_sockopt: the few Linux socket calls Node's dgram lacks, for the DHCP server.
+ * netroot_sockopt: the few Linux socket calls Node's dgram lacks, for the DHCP server, and one
+ * scheduling call Node lacks.
  *
  *   openUdp4(ifname, port) -> fd   UDP socket bound to 0.0.0.0:port that only sees and sends on
  *                                  ifname (SO_BINDTODEVICE, set BEFORE bind so no packet from another
@@ -11,6 +12,9 @@
  *   setRecvBuffer(fd, bytes) -> n  receive buffer of at least `bytes`: SO_RCVBUFFORCE (CAP_NET_ADMIN,
  *                                  past net.core.rmem_max), else SO_RCVBUF (capped by rmem_max).
  *                                  Returns what the kernel reports (SO_RCVBUF, i.e. twice the request).
+ *   idleThread()                   puts the calling thread (not the process) in SCHED_IDLE: it runs
+ *                                  on CPU time no other thread wants, and a waking thread of normal
+ *                                  policy preempts it at once.
  *
  * Errors throw with the call and errno text, e.g. "setsockopt(SO_BINDTODEVICE, va0): No such device".
  */
@@ -24,6 +28,7 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -133,12 +138,21 @@ static napi_value set_recv_buffer(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value idle_thread(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct sched_param p = {.sched_priority = 0};
+  // pid 0: the calling thread (Linux schedules threads, not processes).
+  if (sched_setscheduler(0, SCHED_IDLE, &p) < 0) return fail(env, "sched_setscheduler", "SCHED_IDLE", errno);
+  return NULL;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "openUdp4", NULL, open_udp4, NULL, NULL, NULL, napi_enumerable, NULL },
     { "bindToDevice", NULL, bind_to_device, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setArp", NULL, set_arp, NULL, NULL, NULL, napi_enumerable, NULL },
     { "setRecvBuffer", NULL, set_recv_buffer, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "idleThread", NULL, idle_thread, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,6 +30,35 @@ test('a file store writes events on its thread: ids in order, read back at once,
     assert.equal(await s.events.prune(5, 0), 48);
     assert.equal((await s.events.listForMac(mac, { limit: 100 })).length, 5);
     await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Scheduling policy of each of this process's threads (field 41 of /proc/<pid>/task/<tid>/stat; SCHED_IDLE is 5). */
+function threadPolicies(): number[] {
+  return readdirSync(`/proc/${process.pid}/task`).flatMap((tid) => {
+    try {
+      const st = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+      return [Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[38])];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
+
+test('the writer thread runs in SCHED_IDLE, and only it: the event loop preempts it at once', async () => {
+  const SCHED_IDLE = 5;
+  const dir = mkdtempSync(join(tmpdir(), 'netroot-evw-'));
+  try {
+    const before = threadPolicies().filter((p) => p === SCHED_IDLE).length;
+    const s = openSqliteStore(join(dir, 'n.db'));
+    // A write answered: the thread has run its set-up.
+    await s.events.append([ev('52:54:00:00:00:01', 'dhcp.ack', 1000)]);
+    const during = threadPolicies();
+    assert.equal(during.filter((p) => p === SCHED_IDLE).length, before + 1, `policies: ${during.join(',')}`);
+    await s.close();
+    assert.equal(threadPolicies().filter((p) => p === SCHED_IDLE).length, before, 'gone with the thread');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
