@@ -62,3 +62,29 @@ test('an image with SELinux disabled boots with selinux=0 before its own argumen
   await s.images.update('el9', { settings: { kernelArgs: 'quiet', selinux: 'permissive' } });
   assert.equal((await dir.lookup(mac))!.image!.kernelArgs, 'quiet');
 });
+
+test('a resolution is no staler than the oldest record it was made from (cacheMs)', async () => {
+  const s = openSqliteStore(':memory:');
+  let t = 0;
+  const dir = storeDirectory(s, { imagesDir: '/d/images', cacheMs: 1000, now: () => t });
+  await s.images.create('c7', null, {});
+  for (const v of ['v1', 'v2']) await s.versions.create({ image: 'c7', version: v, state: 'ready', createdAt: 1, kernel: null, error: null, kept: false, sizeBytes: null });
+  await s.images.update('c7', { activeVersion: 'v1' });
+  const a = '52:54:00:00:00:01';
+  const b = '52:54:00:00:00:02';
+  await s.nodes.create({ mac: a, fqdn: 'a.lab.example', ipv4: '10.0.0.1', image: 'c7', pinnedVersion: 'v1', kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  await s.nodes.create({ mac: b, fqdn: 'b.lab.example', ipv4: '10.0.0.2', image: 'c7', pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+  // t = 0: the image record is read for a (pinned).
+  assert.equal((await dir.lookup(a))!.image!.version, 'v1');
+  await s.images.update('c7', { activeVersion: 'v2' });
+  // t = 900: b's resolution is made from that record, read at 0.
+  t = 900;
+  assert.equal((await dir.lookup(b))!.image!.version, 'v1', 'the image record is still cached');
+  // t = 1000: the record is cacheMs old, so b's resolution is too, however recently it was made.
+  t = 1000;
+  assert.equal((await dir.lookup(b))!.image!.version, 'v2');
+  const one = (await dir.lookup(b))!.image!;
+  assert.equal((await dir.lookup(b))!.image, one, 'one object for every lookup while fresh');
+  assert.ok(Object.isFrozen(one), 'shared, so frozen');
+  await s.close();
+});

@@ -35,28 +35,34 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
   const cacheMs = o.cacheMs ?? 1000;
   const now = o.now ?? Date.now;
   const cache = new Map<string, { at: number; value: Promise<unknown> }>();
-  function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  /** The entry for key, loaded afresh when older than cacheMs; `at` is when it was loaded. */
+  function cached<T>(key: string, load: () => Promise<T>): { at: number; value: Promise<T> } {
     const t = now();
     const hit = cache.get(key);
-    if (hit && t - hit.at < cacheMs) return hit.value as Promise<T>;
+    if (hit && t - hit.at < cacheMs) return hit as { at: number; value: Promise<T> };
     if (cache.size > 10_000) cache.clear();
-    const value = load();
-    cache.set(key, { at: t, value });
-    return value;
+    const entry = { at: t, value: load() };
+    cache.set(key, entry);
+    return entry;
   }
   const builtImages = new WeakMap<ImageRecord, Map<string, BootImage>>();
-  async function imageFor(node: NodeRecord, requested?: string): Promise<BootImage | null> {
-    if (!node.image) return null;
-    const image = await cached(`i\0${node.image}`, () => store.images.get(node.image!));
+  /** What a version resolves to, and when the oldest record it was made from was read. */
+  type Resolved = { at: number; image: BootImage | null };
+  async function imageFor(node: NodeRecord, requested?: string): Promise<Resolved> {
+    const t = now();
+    if (!node.image) return { at: t, image: null };
+    const ie = cached(`i\0${node.image}`, () => store.images.get(node.image!));
+    const image = await ie.value;
     // A boot in progress names its version (any ready version of the node's image); a new boot
     // gets the pinned or active one.
     const version = requested ?? node.pinnedVersion ?? image?.activeVersion ?? null;
-    if (!image || !version) return null;
-    const v = await cached(`v\0${image.name}\0${version}`, () => store.versions.get(image.name, version));
-    if (!v || v.state !== 'ready') return null;
-    // Built once per image record (a fresh one after cacheMs) and version: DHCP asks this for
-    // every packet of a registered node, and the paths were a third of what a reply allocated.
-    // Shared by every caller, so frozen.
+    if (!image || !version) return { at: ie.at, image: null };
+    const ve = cached(`v\0${image.name}\0${version}`, () => store.versions.get(image.name, version));
+    const v = await ve.value;
+    const at = Math.min(ie.at, ve.at);
+    if (!v || v.state !== 'ready') return { at, image: null };
+    // Built once per image record (a fresh one after cacheMs) and version. Shared by every
+    // caller, so frozen.
     let built = builtImages.get(image);
     if (!built) builtImages.set(image, (built = new Map()));
     let out = built.get(version);
@@ -73,12 +79,34 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
       });
       built.set(version, out);
     }
-    return out;
+    return { at, image: out };
+  }
+  /**
+   * The resolution per image and asked-for version (requested, else pinned, else the active
+   * one), as of its oldest record: DHCP asks it for every packet of a registered node, and the
+   * two awaits, keys and paths behind it were a third of what a reply allocated. No staler
+   * than the records it was made from (cacheMs).
+   */
+  const resolved = new Map<string, Resolved>();
+  function resolvedNow(node: NodeRecord, requested?: string): BootImage | null | undefined {
+    if (!node.image) return null;
+    const hit = resolved.get(`${node.image}\0${requested ?? node.pinnedVersion ?? ''}`);
+    return hit && now() - hit.at < cacheMs ? hit.image : undefined;
+  }
+  async function resolve(node: NodeRecord, requested?: string): Promise<BootImage | null> {
+    const r = await imageFor(node, requested);
+    if (node.image) {
+      if (resolved.size > 10_000) resolved.clear();
+      resolved.set(`${node.image}\0${requested ?? node.pinnedVersion ?? ''}`, r);
+    }
+    return r.image;
   }
   return {
     async lookup(mac: string, version?: string): Promise<BootTarget | null> {
       const node = await store.nodes.getByMac(mac);
       if (!node) return null;
+      let image = resolvedNow(node, version);
+      if (image === undefined) image = await resolve(node, version);
       return {
         ...(version !== undefined ? { requestedVersion: version } : {}),
         node: {
@@ -91,7 +119,7 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
           image: node.image,
           stateMode: node.stateMode,
         },
-        image: await imageFor(node, version),
+        image,
       };
     },
   };
