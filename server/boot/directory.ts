@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { BootDirectory, BootImage, BootTarget } from '../../pxe/boot/types.js';
-import type { ImageRecord, NodeRecord, Store } from '../store/types.js';
+import type { NodeRecord, Store } from '../store/types.js';
 
 export interface DirectoryOptions {
   /** <dataDir>/images */
@@ -45,13 +45,10 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     cache.set(key, entry);
     return entry;
   }
-  const builtImages = new WeakMap<ImageRecord, Map<string, BootImage>>();
   /** What a version resolves to, and when the oldest record it was made from was read. */
   type Resolved = { at: number; image: BootImage | null };
-  async function imageFor(node: NodeRecord, requested?: string): Promise<Resolved> {
-    const t = now();
-    if (!node.image) return { at: t, image: null };
-    const ie = cached(`i\0${node.image}`, () => store.images.get(node.image!));
+  async function resolve(name: string, node: NodeRecord, requested?: string): Promise<Resolved> {
+    const ie = cached(`i\0${name}`, () => store.images.get(name));
     const image = await ie.value;
     // A boot in progress names its version (any ready version of the node's image); a new boot
     // gets the pinned or active one.
@@ -61,52 +58,46 @@ export function storeDirectory(store: Store, o: DirectoryOptions): BootDirectory
     const v = await ve.value;
     const at = Math.min(ie.at, ve.at);
     if (!v || v.state !== 'ready') return { at, image: null };
-    // Built once per image record (a fresh one after cacheMs) and version. Shared by every
-    // caller, so frozen.
-    let built = builtImages.get(image);
-    if (!built) builtImages.set(image, (built = new Map()));
-    let out = built.get(version);
-    if (!out) {
-      const dir = versionDir(o.imagesDir, image.name, version);
-      const args = image.settings.kernelArgs;
-      out = Object.freeze({
+    const dir = versionDir(o.imagesDir, image.name, version);
+    const args = image.settings.kernelArgs;
+    // Shared by every lookup while it is fresh, so frozen.
+    return {
+      at,
+      image: Object.freeze({
         name: image.name,
         version,
         kernelPath: join(dir, 'boot', 'vmlinuz'),
         initrdPath: join(dir, 'boot', 'initramfs.img'),
         rootPath: join(dir, 'root'),
         kernelArgs: [selinuxArgs(image.settings.selinux), typeof args === 'string' ? args : ''].filter(Boolean).join(' '),
-      });
-      built.set(version, out);
-    }
-    return { at, image: out };
+      }),
+    };
   }
   /**
    * The resolution per image and asked-for version (requested, else pinned, else the active
-   * one), as of its oldest record: DHCP asks it for every packet of a registered node, and the
-   * two awaits, keys and paths behind it were a third of what a reply allocated. No staler
-   * than the records it was made from (cacheMs).
+   * one), kept until its oldest record is cacheMs old, and answered without an await while
+   * fresh: DHCP asks it for every packet of a registered node, and re-resolving (awaits, keys,
+   * paths) was about a third of what a reply allocated.
    */
   const resolved = new Map<string, Resolved>();
-  function resolvedNow(node: NodeRecord, requested?: string): BootImage | null | undefined {
-    if (!node.image) return null;
-    const hit = resolved.get(`${node.image}\0${requested ?? node.pinnedVersion ?? ''}`);
-    return hit && now() - hit.at < cacheMs ? hit.image : undefined;
-  }
-  async function resolve(node: NodeRecord, requested?: string): Promise<BootImage | null> {
-    const r = await imageFor(node, requested);
-    if (node.image) {
+  function imageOf(node: NodeRecord, requested?: string): BootImage | null | Promise<BootImage | null> {
+    const name = node.image;
+    if (!name) return null;
+    const key = `${name}\0${requested ?? node.pinnedVersion ?? ''}`;
+    const hit = resolved.get(key);
+    if (hit && now() - hit.at < cacheMs) return hit.image;
+    return resolve(name, node, requested).then((r) => {
       if (resolved.size > 10_000) resolved.clear();
-      resolved.set(`${node.image}\0${requested ?? node.pinnedVersion ?? ''}`, r);
-    }
-    return r.image;
+      resolved.set(key, r);
+      return r.image;
+    });
   }
   return {
     async lookup(mac: string, version?: string): Promise<BootTarget | null> {
       const node = await store.nodes.getByMac(mac);
       if (!node) return null;
-      let image = resolvedNow(node, version);
-      if (image === undefined) image = await resolve(node, version);
+      const found = imageOf(node, version);
+      const image = found instanceof Promise ? await found : found;
       return {
         ...(version !== undefined ? { requestedVersion: version } : {}),
         node: {
