@@ -103,7 +103,7 @@ export class BootRecorder {
   }
 
   private get full(): boolean {
-    return this.queue.length + this.discoveries.size + this.security.length >= (this.opts.maxQueue ?? 100_000);
+    return this.queued >= (this.opts.maxQueue ?? 100_000);
   }
 
   readonly sink: EventSink = (e: BootEvent) => {
