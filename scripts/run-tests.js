@@ -2,7 +2,7 @@
 // Runs compiled tests with Node's own test runner, one file at a time, and prints the time of
 // each suite (and the slowest files) at the end, so the suite's budget (45 min on a 2-core
 // machine) stays visible as it grows.
-//   node scripts/run-tests.js unit         -> dist/{server,pxe,exports}/**/*.test.js
+//   node scripts/run-tests.js unit         -> dist/{server,pxe,exports,bench}/**/*.test.js
 //   node scripts/run-tests.js integration  -> dist/test/integration/**/*.test.js
 //   node scripts/run-tests.js e2e          -> dist/test/e2e/**/*.test.js
 //   node scripts/run-tests.js all          -> the three, in that order
@@ -12,7 +12,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const suites = {
-  unit: ['dist/server', 'dist/pxe', 'dist/exports'],
+  unit: ['dist/server', 'dist/pxe', 'dist/exports', 'dist/bench'],
   integration: ['dist/test/integration'],
   e2e: ['dist/test/e2e'],
 };
