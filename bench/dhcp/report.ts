@@ -1,5 +1,6 @@
 /** One perfdhcp run against one server as a bench sample: ACK/s, exchanges lost, p50/p99, CPU per 1,000 replies. Pure. */
 import type { Sample } from '../lib/report.js';
+import type { WireSummary } from './capture.js';
 import type { PerfdhcpResult } from './perfdhcp.js';
 
 export interface DhcpRun {
@@ -15,6 +16,8 @@ export interface DhcpRun {
   kernelDrops: { server: number; perfdhcp: number };
   /** Error lines the server logged during the run. */
   serverErrors: number;
+  /** The server's answer times on its own interface (--capture), else absent. */
+  wire?: WireSummary;
 }
 
 export function toSample(r: DhcpRun): Sample {
@@ -48,6 +51,7 @@ export function toSample(r: DhcpRun): Sample {
       'kernel drops server': r.kernelDrops.server,
       'kernel drops perfdhcp': r.kernelDrops.perfdhcp,
       'own process CPU s': r.ownCpuSec,
+      ...r.wire,
     },
   };
 }

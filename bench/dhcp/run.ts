@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/bench/dhcp/run.js [--pool] [--rounds 3] [--seconds 10]
  *       [--rates 1000,2000,4000,max] [--servers netroot,kea] [--rcvbuf 0] [--out BASE] [--settle SEC]
- *       [--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR]
+ *       [--capture] [--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=DIR]
  *
  * Without --pool: 10,000 registered MACs (netroot's nodes, Kea's host reservations), perfdhcp
  * picking among them. With --pool: no MAC is registered and both hand out addresses from the same
@@ -17,11 +17,14 @@
  * default, which Kea keeps too; the namespace cannot be given another default here).
  * --settle SEC: before each round, wait up to SEC seconds for the 1-minute load to fall below
  * 1.0 (the bench's own load lingers in it; run-all.sh passes 120).
+ * --capture: tcpdump on the server's interface during each measurement gives the server's own
+ * answer times ("wire" columns: DISCOVER in to OFFER out, REQUEST in to ACK out), free of
+ * perfdhcp's own delays; tcpdump costs CPU beside both servers alike (Debian: tcpdump).
  * Root; Debian packages kea-dhcp4-server, kea-admin (perfdhcp), iproute2. Network safety: two
  * namespaces and a veth pair, 10.51.192.0/18 or 10.52.0.0/16 only inside; deleted at the end.
  * Writes BASE.md and BASE.json (default bench/dhcp/results/dhcp-[pool-]<time>).
  */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, type Ns } from '../../test/helpers/netns.js';
@@ -30,6 +33,7 @@ import {
   REPO_ROOT, intOption, listOption, meter, newResult, option, resultBase, runRounds, seedStore, sleep, startIn, startNetroot,
   stopAll, waitForSocket, writeResult, type Server,
 } from '../lib/index.js';
+import { summarize, tcpdumpArgv, tcpdumpDrops, wireDelays, type WireSummary } from './capture.js';
 import { addresses, fleet, keaConfig, keaPoolConfig, macList, netrootConfig, type FleetKind } from './fleet.js';
 import { parsePerfdhcp, perfdhcpArgv, type PerfdhcpResult } from './perfdhcp.js';
 import { toSample } from './report.js';
@@ -43,6 +47,7 @@ const rates = option('rates', '1000,2000,4000,max').split(',').map((r) => (r ===
 if (rates.some((r) => r !== null && !(Number.isInteger(r) && r > 0 && r <= 100_000))) throw new RangeError('--rates: integers up to 100000 or "max"');
 const rcvbuf = intOption('rcvbuf', 0, 0, 256 * 2 ** 20);
 if (rcvbuf !== 0 && rcvbuf < 65_536) throw new RangeError('--rcvbuf: 0 (kernel default) or at least 65536');
+const capture = process.argv.includes('--capture');
 const nodeArgs = process.argv.filter((x) => x.startsWith('--node-arg=')).map((x) => x.slice('--node-arg='.length));
 /** Registered fleet size; in pool mode, the range perfdhcp draws random MACs from (2^24: few repeats). */
 const COUNT = 10_000;
@@ -61,7 +66,7 @@ async function rcvbufOf(ns: Ns): Promise<string> {
 }
 
 async function main() {
-  for (const c of ['perfdhcp', 'kea-dhcp4', 'ss']) if (!(await have(c))) throw new Error(`${c} is not installed (Debian: kea-admin, kea-dhcp4-server, iproute2)`);
+  for (const c of ['perfdhcp', 'kea-dhcp4', 'ss', ...(capture ? ['tcpdump'] : [])]) if (!(await have(c))) throw new Error(`${c} is not installed (Debian: kea-admin, kea-dhcp4-server, iproute2)`);
   const result = newResult(kind === 'pool' ? 'dhcp-pool' : 'dhcp', 'ACK/s', 'CPU s per 1,000 replies');
   const dir = await mkdtemp(join(tmpdir(), 'netroot-bench-dhcp-'));
   const { server, relay, prefix } = addresses(kind);
@@ -114,6 +119,21 @@ async function main() {
       return parsePerfdhcp(p.output());
     };
 
+    /** Runs fn while tcpdump records the server's interface; the server's answer times from it. */
+    const captured = async <T>(fn: () => Promise<T>): Promise<[T, WireSummary]> => {
+      const file = join(dir, 'wire.pcap');
+      const t = srv.start(tcpdumpArgv(aIf, file));
+      try {
+        await t.waitFor(/listening on/, 10_000);
+        const r = await fn();
+        await t.stop(5_000);
+        return [r, summarize(wireDelays(await readFile(file)), tcpdumpDrops(t.output()))];
+      } finally {
+        await t.stop(1_000);
+        await rm(file, { force: true });
+      }
+    };
+
     for (const rate of rates) {
       const label = `${kind === 'pool' ? 'new clients, pool' : 'registered MACs'} at ${rate === null ? 'max' : rate.toLocaleString('en-US')}/s`;
       result.rounds.push(...(await runRounds(label, servers.map((name) => ({ name })), rounds, async ({ name }, round) => {
@@ -123,10 +143,10 @@ async function main() {
           const errors0 = errorLines(name, s.proc.output());
           const drops0 = [await rcvbufErrors(srv), await rcvbufErrors(cli)];
           const m = await meter(s.proc.pid, s.group);
-          const r = await perf(rate, seconds);
+          const [r, wire] = capture ? await captured(() => perf(rate, seconds)) : [await perf(rate, seconds), undefined];
           const used = await m.stop();
           const kernelDrops = { server: (await rcvbufErrors(srv)) - drops0[0]!, perfdhcp: (await rcvbufErrors(cli)) - drops0[1]! };
-          const sample = toSample({ case: label, server: name, round, seconds, result: r, cpuSec: used.cpuSec, ownCpuSec: used.ownCpuSec, rssMaxMiB: used.rssMaxMiB, kernelDrops, serverErrors: errorLines(name, s.proc.output()) - errors0 });
+          const sample = toSample({ case: label, server: name, round, seconds, result: r, cpuSec: used.cpuSec, ownCpuSec: used.ownCpuSec, rssMaxMiB: used.rssMaxMiB, kernelDrops, serverErrors: errorLines(name, s.proc.output()) - errors0, wire });
           result.samples.push(sample);
           process.stderr.write(`bench:   ${name}: ${sample.value.toFixed(0)} ACK/s, lost ${sample.extra.lost}, p99 ACK ${r.ack.p99Ms.toFixed(1)} ms, CPU ${used.cpuSec.toFixed(2)} s, kernel drops ${kernelDrops.server}/${kernelDrops.perfdhcp}, errors ${sample.extra['server errors']}\n`);
         } finally {
@@ -140,6 +160,7 @@ async function main() {
       `perfdhcp ${kind === 'pool' ? `-R ${POOL_CLIENTS} (random MACs, none registered)` : `-R ${COUNT} -M <the 10,000 registered MACs>`} -p ${seconds} -t 1 -W 1000000 -x t, as a relay (giaddr ${relay}) to ${server}; "verified / total" is ACKs received / DISCOVERs sent; lost = DISCOVERs without OFFER + REQUESTs without ACK.`,
       'Each measurement starts the server afresh and warms it up with 500/s for 2 s; CPU per 1,000 replies (OFFER + ACK received) is the server\'s CPU group during the measurement.',
       `Socket buffers: netroot's dhcp.recvBufferBytes is ${rcvbuf === 0 ? '0 (the kernel default, as Kea has: the same for both)' : `${rcvbuf} bytes while Kea keeps the kernel default: NOT the same for both`}; the bytes the kernel gave each are under "How each server ran". Kernel drops are /proc/net/snmp RcvbufErrors in each namespace.`,
+      ...(capture ? ['Wire columns: tcpdump in the server namespace on its interface (kernel timestamps, ns) during the measured seconds; each reply is paired with its request by message type and xid; "capture drops" are the packets tcpdump said the kernel dropped (-1: it did not say). tcpdump\'s CPU is not in either server\'s figure.'] : []),
       'Persistence: netroot on its SQLite store (data dir copied from one filled before the run, or empty), Kea memfile with persist on and its lease file written.',
     );
   } finally {
