@@ -66,7 +66,7 @@ async function rcvbufOf(ns: Ns): Promise<string> {
 }
 
 async function main() {
-  for (const c of ['perfdhcp', 'kea-dhcp4', 'ss', ...(capture ? ['tcpdump'] : [])]) if (!(await have(c))) throw new Error(`${c} is not installed (Debian: kea-admin, kea-dhcp4-server, iproute2)`);
+  for (const c of ['perfdhcp', 'kea-dhcp4', 'ss', ...(capture ? ['tcpdump', 'chrt'] : [])]) if (!(await have(c))) throw new Error(`${c} is not installed (Debian: kea-admin, kea-dhcp4-server, iproute2; for --capture tcpdump, util-linux)`);
   const result = newResult(kind === 'pool' ? 'dhcp-pool' : 'dhcp', 'ACK/s', 'CPU s per 1,000 replies');
   const dir = await mkdtemp(join(tmpdir(), 'netroot-bench-dhcp-'));
   const { server, relay, prefix } = addresses(kind);
