@@ -116,3 +116,46 @@ test('a full batch is written at once, not after flushMs; a full batch queued me
     await s.close();
   }
 });
+
+test('a backlog goes to the store in chunks of at most flushBatch, in order, each piece once', async () => {
+  const s = openSqliteStore(':memory:');
+  const append = s.events.append.bind(s.events);
+  const sizes: number[] = [];
+  s.events.append = async (list) => {
+    sizes.push(list.length);
+    return append(list);
+  };
+  const upsert = s.discovered.upsertMany.bind(s.discovered);
+  const sightings: number[] = [];
+  s.discovered.upsertMany = async (list) => {
+    sightings.push(list.length);
+    return upsert(list);
+  };
+  // The backlog is queued in one synchronous burst, so the flush() below takes all of it (the
+  // full-batch trigger's setImmediate comes after and finds nothing left).
+  const r = new BootRecorder(s, log, { maxPerNode: 100_000, maxAgeDays: 30, eventsPerMacBurst: 100_000, discoveriesPerSourceBurst: 1000, flushMs: 3_600_000, flushBatch: 64, maxQueue: 100_000 });
+  const written: number[] = [];
+  r.bus.on('event', (e) => {
+    if (typeof e.detail.i === 'number') written.push(e.detail.i);
+  });
+  try {
+    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    // 10,000 events (past the 4,096 at which the taken front of the queue is cut off) and 100
+    // sightings of new MACs, queued in one go.
+    for (let i = 0; i < 10_000; i++) r.sink({ mac: mac(1), kind: 'http.script', detail: { i } });
+    for (let i = 0; i < 100; i++) r.discovery(sighting(100 + i, '10.9.9.9'));
+    await r.flush();
+    assert.deepEqual(written, Array.from({ length: 10_000 }, (_, i) => i), 'every event once, in order');
+    assert.equal((await s.events.listForMac(mac(1), { limit: 20_000 })).length, 10_000);
+    assert.equal((await s.discovered.list(1, 0)).total, 100);
+    // A chunk holds at most 64 of the queue; a new MAC's sighting adds its "discovered" event to
+    // the chunk it went in.
+    assert.ok(sightings.every((n) => n <= 64), `sightings per chunk: ${sightings.join(',')}`);
+    assert.ok(sizes.every((n) => n <= 128), `events per chunk: ${Math.max(...sizes)}`);
+    assert.equal(sizes.filter((n) => n > 64).length, 0, 'the sightings went in chunks of their own (they come first)');
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 10_100);
+  } finally {
+    await r.close();
+    await s.close();
+  }
+});
