@@ -71,6 +71,8 @@ test('wireDelays: pairs DISCOVER/OFFER and REQUEST/ACK by xid, across a second b
   ]));
   near(d.offer, [0.2, 0.5]);
   near(d.ack, [0.25, 0.5]);
+  // Over 0.3 ms: xid 7's OFFER (999.9-1000.4) and xid 9's NAK (1002-1002.5), apart: two stalls.
+  assert.equal(d.stalls, 2);
   assert.equal(d.unanswered, 1);
   assert.equal(d.skipped, 0);
 });
@@ -87,6 +89,20 @@ test('wireDelays: microsecond files, other frames skipped, a cut-off last record
   assert.equal(d.unanswered, 0);
 });
 
+test('wireDelays: slow exchanges that overlap make one stall', () => {
+  const d = wireDelays(pcap([
+    [0, frame(1, 1)],
+    [0.1, frame(1, 2)],
+    [0.5, frame(2, 1)], // 0.5 ms
+    [0.6, frame(2, 2)], // 0.5 ms, overlapping the first: the same stall
+    [1, frame(1, 3)],
+    [1.1, frame(2, 3)], // fast
+    [2, frame(3, 4)],
+    [2.4, frame(5, 4)], // 0.4 ms, apart: a second stall
+  ]));
+  assert.equal(d.stalls, 2);
+});
+
 test('wireDelays: refuses what is not an Ethernet pcap', () => {
   assert.throws(() => wireDelays(Buffer.alloc(10)), /shorter/);
   assert.throws(() => wireDelays(Buffer.alloc(24)), /bad magic/);
@@ -98,7 +114,8 @@ test('wireDelays: refuses what is not an Ethernet pcap', () => {
 test('summarize and tcpdumpDrops', () => {
   assert.equal(tcpdumpDrops('40 packets captured\n40 packets received by filter\n3 packets dropped by kernel\n'), 3);
   assert.equal(tcpdumpDrops('killed'), null);
-  const s = summarize({ offer: [0.1, 0.2, 0.3], ack: [0.4], unanswered: 0, skipped: 0 }, null);
+  const s = summarize({ offer: [0.1, 0.2, 0.3], ack: [0.4], stalls: 1, unanswered: 0, skipped: 0 }, null);
+  assert.equal(s['wire stalls'], 1);
   assert.equal(s['wire p99 OFFER ms'], 0.3);
   assert.equal(s['wire p99 ACK ms'], 0.4);
   assert.equal(s['wire pairs'], 4);

@@ -27,11 +27,19 @@ export interface WireDelays {
   /** DISCOVER in to OFFER out, ms, sorted; likewise REQUEST in to ACK or NAK out. */
   offer: number[];
   ack: number[];
+  /**
+   * Stalls: runs of overlapping exchanges (request in to reply out) that each took over
+   * STALL_MS, i.e. times the server left packets waiting; a GC pause or a preemption makes one.
+   */
+  stalls: number;
   /** Requests seen with no reply in the capture. */
   unanswered: number;
   /** Frames that were not IPv4/UDP DHCP with a message type (skipped). */
   skipped: number;
 }
+
+/** An exchange slower than this (ms) is part of a stall. */
+export const STALL_MS = 0.3;
 
 const DISCOVER = 1;
 const OFFER = 2;
@@ -77,7 +85,8 @@ export function wireDelays(pcap: Buffer): WireDelays {
   if (linktype !== 1) throw new Error(`pcap: link type ${linktype}, expected Ethernet (1)`);
 
   const arrived = new Map<number, number>(); // (type << 32 | xid) as a float key -> ms
-  const out: WireDelays = { offer: [], ack: [], unanswered: 0, skipped: 0 };
+  const out: WireDelays = { offer: [], ack: [], stalls: 0, unanswered: 0, skipped: 0 };
+  const slow: [number, number][] = [];
   let sec0: number | null = null;
   let off = 24;
   while (off + 16 <= pcap.length) {
@@ -120,8 +129,15 @@ export function wireDelays(pcap: Buffer): WireDelays {
     if (t0 === undefined) continue;
     arrived.delete(key);
     (asked === DISCOVER ? out.offer : out.ack).push(t - t0);
+    if (t - t0 > STALL_MS) slow.push([t0, t]);
   }
   out.unanswered = arrived.size;
+  slow.sort((a, b) => a[0] - b[0]);
+  let until = -Infinity;
+  for (const [from, to] of slow) {
+    if (from > until) out.stalls++;
+    until = Math.max(until, to);
+  }
   out.offer.sort((a, b) => a - b);
   out.ack.sort((a, b) => a - b);
   return out;
@@ -131,6 +147,7 @@ export interface WireSummary {
   'wire p50 OFFER ms': number;
   'wire p99 OFFER ms': number;
   'wire p99 ACK ms': number;
+  'wire stalls': number;
   'wire pairs': number;
   'capture drops': number;
 }
@@ -140,6 +157,7 @@ export function summarize(d: WireDelays, drops: number | null): WireSummary {
     'wire p50 OFFER ms': percentile(d.offer, 50),
     'wire p99 OFFER ms': percentile(d.offer, 99),
     'wire p99 ACK ms': percentile(d.ack, 99),
+    'wire stalls': d.stalls,
     'wire pairs': d.offer.length + d.ack.length,
     // Unknown (tcpdump said nothing) is reported as -1, not as 0.
     'capture drops': drops ?? -1,
