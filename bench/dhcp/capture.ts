@@ -4,6 +4,7 @@
  * excludes the load generator (perfdhcp timestamps in its own loop, after its own sending and
  * scheduling). The parser is pure; `tcpdumpArgv` is what the bench runs.
  */
+import { HEADER_SIZE, MAGIC_COOKIE, MessageType, Opt } from '../../pxe/dhcp/constants.js';
 import { percentile } from './perfdhcp.js';
 
 /**
@@ -41,17 +42,16 @@ export interface WireDelays {
 /** An exchange slower than this (ms) is part of a stall. */
 export const STALL_MS = 0.3;
 
-const DISCOVER = 1;
-const OFFER = 2;
-const REQUEST = 3;
-const ACK = 5;
-const NAK = 6;
-const COOKIE = 0x63825363;
+const { Discover: DISCOVER, Offer: OFFER, Request: REQUEST, Ack: ACK, Nak: NAK } = MessageType;
 
-/** DHCP message type (option 53) of the BOOTP payload at `off`, or 0. */
+/**
+ * DHCP message type (option 53) of the BOOTP payload at `off`, or 0. Not the codec's decode():
+ * tcpdump keeps only the first 400 bytes of a frame, and decode() rightly refuses an option cut
+ * off at the end; option 53 comes first from both servers and from perfdhcp.
+ */
 function messageType(b: Buffer, off: number, end: number): number {
-  if (end - off < 240 || b.readUInt32BE(off + 236) !== COOKIE) return 0;
-  let i = off + 240;
+  if (end - off < HEADER_SIZE + 4 || b.readUInt32BE(off + HEADER_SIZE) !== MAGIC_COOKIE) return 0;
+  let i = off + HEADER_SIZE + 4;
   while (i < end) {
     const code = b[i]!;
     if (code === 255) return 0;
@@ -61,7 +61,7 @@ function messageType(b: Buffer, off: number, end: number): number {
     }
     if (i + 1 >= end) return 0;
     const len = b[i + 1]!;
-    if (code === 53) return len === 1 && i + 2 < end ? b[i + 2]! : 0;
+    if (code === Opt.MessageType) return len === 1 && i + 2 < end ? b[i + 2]! : 0;
     i += 2 + len;
   }
   return 0;
