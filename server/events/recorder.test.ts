@@ -8,6 +8,19 @@ const log = pino({ level: 'silent' });
 const mac = (i: number) => `52:54:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
 const sighting = (i: number, source: string) => ({ mac: mac(i), arch: null, vendorClass: null, userClass: null, uuid: null, relay: null, via: 'http' as const, source });
 
+type TestStore = ReturnType<typeof openSqliteStore>;
+/** Registers the node of mac(1), so its timeline is kept. */
+const registerNode1 = (s: TestStore) =>
+  s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+/** Runs `before` with each list the recorder appends, then the store's own append. */
+function watchAppend(s: TestStore, before: (list: Parameters<TestStore['events']['append']>[0]) => void | Promise<void>): void {
+  const append = s.events.append.bind(s.events);
+  s.events.append = async (list) => {
+    await before(list);
+    return append(list);
+  };
+}
+
 test('discoveries are rate-limited per source, the list is capped (least recently seen go) and expires, with the events of gone MACs', async () => {
   const s = openSqliteStore(':memory:');
   let t = 1_000_000;
@@ -50,7 +63,7 @@ test('timeline events are rate-limited per MAC; security events per source, and 
   let t = 5_000_000;
   const r = new BootRecorder(s, log, { maxPerNode: 1000, maxAgeDays: 30, eventsPerMacBurst: 10, eventsPerMacPerMin: 60, securityMax: 20, discoveriesPerSourceBurst: 15, now: () => t });
   try {
-    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    await registerNode1(s);
     for (let i = 0; i < 500; i++) r.sink({ mac: mac(1), kind: 'http.script', detail: { i } });
     r.sink({ mac: mac(2), kind: 'http.script', detail: {} });
     await r.flush();
@@ -74,14 +87,12 @@ test('timeline events are rate-limited per MAC; security events per source, and 
 test('a full batch is written at once, not after flushMs; a full batch queued meanwhile follows it', async () => {
   const s = openSqliteStore(':memory:');
   // A write that takes a while, as the writer thread's does under load.
-  const append = s.events.append.bind(s.events);
   let inFlight = 0;
-  s.events.append = async (list) => {
+  watchAppend(s, async () => {
     inFlight++;
     await new Promise((resolve) => setTimeout(resolve, 30));
     inFlight--;
-    return append(list);
-  };
+  });
   const r = new BootRecorder(s, log, { maxPerNode: 1000, maxAgeDays: 30, eventsPerMacBurst: 1000, flushMs: 3_600_000, flushBatch: 5 });
   const written: number[] = [];
   r.bus.on('event', (e) => written.push(e.detail.i as number));
@@ -94,7 +105,7 @@ test('a full batch is written at once, not after flushMs; a full batch queued me
     await new Promise((resolve) => setTimeout(resolve, 50));
   };
   try {
-    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    await registerNode1(s);
     sink(0, 4);
     await settle(1);
     assert.deepEqual(written, [], 'under a batch: it waits for flushMs');
@@ -119,12 +130,10 @@ test('a full batch is written at once, not after flushMs; a full batch queued me
 
 test('a backlog goes to the store in chunks of at most flushBatch, in order, each piece once', async () => {
   const s = openSqliteStore(':memory:');
-  const append = s.events.append.bind(s.events);
   const sizes: number[] = [];
-  s.events.append = async (list) => {
+  watchAppend(s, (list) => {
     sizes.push(list.length);
-    return append(list);
-  };
+  });
   const upsert = s.discovered.upsertMany.bind(s.discovered);
   const sightings: number[] = [];
   s.discovered.upsertMany = async (list) => {
@@ -139,7 +148,7 @@ test('a backlog goes to the store in chunks of at most flushBatch, in order, eac
     if (typeof e.detail.i === 'number') written.push(e.detail.i);
   });
   try {
-    await s.nodes.create({ mac: mac(1), fqdn: 'n1.lab.example', ipv4: '10.0.0.1', image: null, pinnedVersion: null, kernelArgs: '', bootMode: 'ipxe', stateMode: 'nfs', enabled: true });
+    await registerNode1(s);
     // 10,000 events (past the 4,096 at which the taken front of the queue is cut off) and 100
     // sightings of new MACs, queued in one go.
     for (let i = 0; i < 10_000; i++) r.sink({ mac: mac(1), kind: 'http.script', detail: { i } });
